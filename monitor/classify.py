@@ -1,0 +1,48 @@
+"""`engage classify`: one row per face in still images (or per image, when images are face crops)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import cv2
+import pandas as pd
+
+from monitor.detect import FaceDetector
+from monitor.errors import EngageError
+from monitor.model import CLASSES, ExpressionClassifier
+from monitor.types import Box
+
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
+COLUMNS = ("file", "face", "x", "y", "w", "h", "label", *(f"p_{c}" for c in CLASSES))
+
+
+def image_files(paths: list[Path]) -> Iterator[Path]:
+    for path in paths:
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+            if not files:
+                raise EngageError(f"folder {path} holds no images")
+            yield from files
+        elif path.is_file():
+            yield path
+        else:
+            raise EngageError(f"{path}: no such file or folder")
+
+
+def classify_images(paths: list[Path], classifier: ExpressionClassifier, detector: FaceDetector | None) -> pd.DataFrame:
+    rows = []
+    for file in image_files(paths):
+        image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
+        if image is None or image.size == 0:
+            raise EngageError(f"{file} is not a readable image")
+        if image.dtype != "uint8":
+            image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
+        if image.ndim == 3 and image.shape[2] == 4:
+            image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
+        boxes = detector.detect(image) if detector else [Box(0, 0, image.shape[1], image.shape[0])]
+        probabilities = classifier.predict([box.crop(image) for box in boxes])
+        for index, (box, probs) in enumerate(zip(boxes, probabilities, strict=True)):
+            label = CLASSES[int(probs.argmax())]
+            rows.append((str(file), index, box.x, box.y, box.w, box.h, label, *(round(float(p), 4) for p in probs)))
+    return pd.DataFrame(rows, columns=list(COLUMNS))

@@ -1,0 +1,75 @@
+"""Terminal output: the live status line, the analyze progress bar, and messages."""
+
+from __future__ import annotations
+
+import sys
+from contextlib import AbstractContextManager
+from types import TracebackType
+
+from rich.console import Console
+from rich.live import Live
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+from rich.text import Text
+
+console = Console(stderr=True, highlight=False)
+
+PRIVACY_NOTICE = (
+    "Privacy: faces are analyzed in memory only; no frame, face crop or identity is stored - "
+    "only per-interval aggregates."
+)
+
+
+def warn(message: str) -> None:
+    console.print(f"[yellow]warning:[/] {message}")
+
+
+def info(message: str) -> None:
+    console.print(message)
+
+
+def format_duration(seconds: float) -> str:
+    seconds = round(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
+
+
+def status_text(elapsed_s: float, fps: float, faces: int, engagement: float | None, connected: bool = True) -> str:
+    shown = "-" if engagement is None else f"{engagement:.2f}"
+    state = "" if connected else "  [camera lost, reconnecting]"
+    return f"{format_duration(elapsed_s)}  analyzed {fps:4.1f} fps  faces {faces:2d}  engagement {shown}{state}"
+
+
+class StatusLine(AbstractContextManager["StatusLine"]):
+    """A single refreshing line on a terminal; plain lines (one per update call with `force`) otherwise."""
+
+    def __init__(self) -> None:
+        self._live = (
+            Live(Text(""), console=console, refresh_per_second=4, transient=True) if console.is_terminal else None
+        )
+
+    def __enter__(self) -> StatusLine:
+        if self._live:
+            self._live.__enter__()
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._live:
+            self._live.__exit__(kind, exc, tb)
+
+    def update(self, text: str, force: bool = False) -> None:
+        if self._live:
+            self._live.update(Text(text))
+        elif force:
+            print(text, file=sys.stderr, flush=True)
+
+
+def progress_bar() -> Progress:
+    return Progress(
+        TextColumn("[bold]analyzing[/]"),
+        BarColumn(),
+        TextColumn("{task.percentage:>3.0f}%  {task.fields[detail]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    )

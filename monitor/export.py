@@ -1,0 +1,56 @@
+"""Session CSV export: the stable, documented schema read by spreadsheets, pandas and the dashboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from monitor.errors import EngageError
+from monitor.store import SessionInfo, SessionStore, now
+
+CSV_COLUMNS = (
+    "session_id", "session_name", "interval", "start_time", "offset_s", "duration_s", "frames", "skipped_frames",
+    "faces_mean", "faces_max", "tracks", "n_positive", "n_neutral", "n_negative", "p_positive", "p_neutral",
+    "p_negative", "engagement", "markers",
+)  # fmt: skip
+
+
+def session_table(store: SessionStore, session: SessionInfo) -> pd.DataFrame:
+    """One row per interval in the CSV schema; markers that fall in an interval are joined with '; '."""
+    intervals = store.intervals(session.id)
+    markers = store.markers(session.id)
+    local = now().tzinfo
+    table = intervals.rename(columns={"start_wall": "start_time"})
+    table["start_time"] = table["start_time"].dt.tz_convert(local).map(lambda t: t.isoformat(timespec="seconds"))
+    table.insert(0, "session_name", session.name)
+    table.insert(0, "session_id", session.id)
+    starts = table["offset_s"].tolist()
+    table["markers"] = [
+        "; ".join(markers.loc[(markers["offset_s"] >= start) & (markers["offset_s"] < end), "text"])
+        for start, end in zip(starts, [*starts[1:], float("inf")], strict=True)
+    ]
+    return table[list(CSV_COLUMNS)]
+
+
+def write_csv(table: pd.DataFrame, path: Path) -> Path:
+    """UTF-8 with a header row; missing values are empty cells."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        table.to_csv(path, index=False, encoding="utf-8", float_format="%.4f", lineterminator="\n")
+    except OSError as exc:
+        raise EngageError(f"cannot write {path}: {exc.strerror or exc}") from None
+    return path
+
+
+def default_csv_name(session: SessionInfo) -> Path:
+    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in session.name).strip("_") or "session"
+    return Path(f"session-{session.id}-{safe}.csv")
+
+
+def read_csv(path: Path) -> pd.DataFrame:
+    """Read an exported CSV back with proper types (timestamps with time zone, empty cells as NaN)."""
+    table = pd.read_csv(path, keep_default_na=False, na_values=[""])
+    table["start_time"] = pd.to_datetime(table["start_time"], format="ISO8601")
+    table["markers"] = table["markers"].fillna("").astype(str)
+    return table

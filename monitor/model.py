@@ -1,0 +1,132 @@
+"""The expression model artifact: a .tflite file plus its JSON card, run with the LiteRT interpreter."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+
+from monitor.errors import EngageError
+
+CLASSES: tuple[str, ...] = ("positive", "neutral", "negative")
+DEFAULT_MODEL_NAME = "engage-expression"
+
+
+@dataclass
+class ModelCard:
+    """Everything the runtime needs to feed the model, plus how it was made and how well it does."""
+
+    version: str
+    input_size: int  # square side in pixels
+    color: str = "gray"  # the model takes one grey channel
+    preprocessing: str = "grey crop resized with INTER_AREA, float32 0-255 (scaling is inside the model)"
+    classes: list[str] = field(default_factory=lambda: list(CLASSES))
+    mapping: dict[str, str] = field(default_factory=dict)
+    architecture: str = ""
+    quantization: str = "float32"
+    flip_average: bool = False  # average the outputs of the crop and its mirror image
+    training: dict[str, Any] = field(default_factory=dict)
+    data: dict[str, Any] = field(default_factory=dict)
+    metrics: dict[str, Any] = field(default_factory=dict)
+
+    @classmethod
+    def read(cls, path: Path) -> ModelCard:
+        try:
+            raw = json.loads(path.read_text())
+            card = cls(**{k: v for k, v in raw.items() if k in cls.__dataclass_fields__})
+        except FileNotFoundError:
+            raise EngageError(f"model card {path} is missing") from None
+        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+            raise EngageError(f"model card {path} is not a valid card: {exc}") from None
+        if tuple(card.classes) != CLASSES or card.color != "gray" or card.input_size < 8:
+            raise EngageError(f"model card {path}: unsupported classes/colour/size {card.classes} {card.color}")
+        return card
+
+    def write(self, path: Path) -> None:
+        path.write_text(json.dumps(asdict(self), indent=2, default=str) + "\n")
+
+
+def default_model_path() -> Path:
+    return Path(str(resources.files("monitor") / "models" / "default.tflite"))
+
+
+def card_path_for(model_path: Path) -> Path:
+    return model_path.with_suffix(".json")
+
+
+def _interpreter(model_path: Path, threads: int) -> Any:
+    try:
+        from ai_edge_litert.interpreter import Interpreter
+    except ImportError:  # pragma: no cover - only where ai-edge-litert is not installed
+        from tensorflow.lite import Interpreter  # type: ignore[no-redef]
+    try:
+        return Interpreter(model_path=str(model_path), num_threads=threads)
+    except (ValueError, RuntimeError) as exc:
+        raise EngageError(f"model {model_path} could not be loaded: {str(exc).splitlines()[0]}") from None
+
+
+class ExpressionClassifier:
+    """Classifies grey or colour face crops into positive / neutral / negative probabilities."""
+
+    def __init__(self, model_path: Path | None = None, threads: int = 1) -> None:
+        self.model_path = Path(model_path) if model_path else default_model_path()
+        if not self.model_path.is_file():
+            raise EngageError(f"model file {self.model_path} is missing")
+        self.card = ModelCard.read(card_path_for(self.model_path))
+        self._interpreter = _interpreter(self.model_path, threads)
+        self._input = self._interpreter.get_input_details()[0]
+        self._output = self._interpreter.get_output_details()[0]
+        expected = (self.card.input_size, self.card.input_size, 1)
+        if tuple(self._input["shape"][1:]) != expected:
+            raise EngageError(
+                f"model {self.model_path} input {self._input['shape']} does not match its card {expected}"
+            )
+        self._batch = 0
+
+    @property
+    def version(self) -> str:
+        return self.card.version
+
+    def preprocess(self, crop: np.ndarray) -> np.ndarray:
+        """One crop (grey or BGR, any size) to the model's (size, size, 1) float32 input."""
+        if crop.ndim == 3:
+            crop = cv2.cvtColor(crop, cv2.COLOR_BGRA2GRAY if crop.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+        size = self.card.input_size
+        interpolation = cv2.INTER_AREA if min(crop.shape[:2]) >= size else cv2.INTER_LINEAR
+        resized = cv2.resize(crop, (size, size), interpolation=interpolation)
+        return resized.astype(np.float32)[..., None]
+
+    def predict(self, crops: list[np.ndarray]) -> np.ndarray:
+        """Class probabilities, shape (len(crops), 3), from one batched interpreter call."""
+        if not crops:
+            return np.zeros((0, len(CLASSES)), dtype=np.float32)
+        batch = np.stack([self.preprocess(c) for c in crops])
+        return self.predict_batch(batch)
+
+    def predict_batch(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities for already preprocessed inputs of shape (n, size, size, 1)."""
+        if self.card.flip_average:
+            both = self._invoke(np.concatenate([batch, batch[:, :, ::-1]]))
+            return (both[: len(batch)] + both[len(batch) :]) / 2
+        return self._invoke(batch)
+
+    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+        if len(batch) != self._batch:
+            self._interpreter.resize_tensor_input(self._input["index"], batch.shape)
+            self._interpreter.allocate_tensors()
+            self._batch = len(batch)
+        if self._input["dtype"] == np.int8:
+            scale, zero = self._input["quantization"]
+            batch = np.clip(np.round(batch / scale + zero), -128, 127).astype(np.int8)
+        self._interpreter.set_tensor(self._input["index"], batch)
+        self._interpreter.invoke()
+        output = self._interpreter.get_tensor(self._output["index"])
+        if self._output["dtype"] == np.int8:
+            scale, zero = self._output["quantization"]
+            output = (output.astype(np.float32) - zero) * scale
+        return output.astype(np.float32)

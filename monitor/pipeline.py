@@ -1,0 +1,114 @@
+"""The one pipeline used by `live` and `analyze`: detect -> classify -> track -> aggregate -> store."""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import numpy as np
+
+from monitor import __version__
+from monitor.aggregate import IntervalAggregator
+from monitor.detect import FaceDetector
+from monitor.model import ExpressionClassifier
+from monitor.source import valid_frame
+from monitor.store import SessionStore, now
+from monitor.track import IoUTracker
+from monitor.types import FrameResult, IntervalAggregate
+
+
+@dataclass(frozen=True)
+class PipelineSettings:
+    fps: float = 2.0
+    interval_s: float = 10.0
+
+    def settings_dict(self, detector: FaceDetector, classifier: ExpressionClassifier) -> dict[str, object]:
+        return {
+            "fps": self.fps,
+            "interval_s": self.interval_s,
+            "detector": detector.name,
+            "model_version": classifier.version,
+            "engage_version": __version__,
+        }
+
+
+class Pipeline:
+    """Turns frames of one session into interval aggregates, committing each interval as it closes."""
+
+    def __init__(
+        self,
+        detector: FaceDetector,
+        classifier: ExpressionClassifier,
+        store: SessionStore,
+        settings: PipelineSettings,
+        *,
+        name: str,
+        source: str,
+        start_wall: datetime | None = None,
+    ) -> None:
+        self.detector = detector
+        self.classifier = classifier
+        self.store = store
+        self.settings = settings
+        self.tracker = IoUTracker()
+        self.start_wall = start_wall or now()
+        self.aggregator = IntervalAggregator(settings.interval_s, self.start_wall)
+        store.mark_abandoned_sessions()
+        self.session_id = store.create_session(
+            name, source, settings.settings_dict(detector, classifier), self.start_wall
+        )
+        self.timings_ms: dict[str, list[float]] = defaultdict(list)
+        self.frames = 0
+        self.skipped = 0
+        self.last_offset_s = 0.0
+        self.last_result: FrameResult | None = None
+        self.last_interval: IntervalAggregate | None = None
+
+    def process(self, image: object, offset_s: float) -> FrameResult | None:
+        """Analyze one frame at `offset_s` seconds of session time; None (and counted) if it is garbage."""
+        self.last_offset_s = offset_s
+        if not valid_frame(image):
+            self.skipped += 1
+            self._store(self.aggregator.add_skipped(offset_s))
+            return None
+        assert isinstance(image, np.ndarray)
+        clock = time.perf_counter()
+        boxes = self.detector.detect(image)
+        detected = time.perf_counter()
+        probabilities = self.classifier.predict([box.crop(image) for box in boxes])
+        classified = time.perf_counter()
+        faces = self.tracker.update(boxes, probabilities)
+        tracked = time.perf_counter()
+        result = FrameResult(offset_s, self.start_wall + timedelta(seconds=offset_s), faces)
+        self._store(self.aggregator.add(result))
+        stored = time.perf_counter()
+        result.timings_ms = {
+            "detect": (detected - clock) * 1e3,
+            "classify": (classified - detected) * 1e3,
+            "track": (tracked - classified) * 1e3,
+            "store": (stored - tracked) * 1e3,
+        }
+        for stage, ms in result.timings_ms.items():
+            self.timings_ms[stage].append(ms)
+        self.frames += 1
+        self.last_result = result
+        return result
+
+    def idle(self, offset_s: float) -> None:
+        """Session time passes with no frame (camera lost): close the windows that ended."""
+        self.last_offset_s = max(self.last_offset_s, offset_s)
+        self.tracker.reset()
+        self._store(self.aggregator.advance(offset_s))
+
+    def finish(self, status: str = "completed", end_offset_s: float | None = None) -> None:
+        """Flush the window in progress and record the session's end status."""
+        end = self.last_offset_s if end_offset_s is None else end_offset_s
+        self._store(self.aggregator.flush(end))
+        self.store.finish_session(self.session_id, status, self.start_wall + timedelta(seconds=end))
+
+    def _store(self, closed: list[IntervalAggregate]) -> None:
+        for aggregate in closed:
+            self.store.add_interval(self.session_id, aggregate)
+            self.last_interval = aggregate

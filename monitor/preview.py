@@ -1,0 +1,50 @@
+"""Optional OpenCV preview window with face boxes, labels and the running engagement."""
+
+from __future__ import annotations
+
+import os
+import sys
+
+import cv2
+import numpy as np
+
+from monitor.types import FrameResult
+
+# BGR colours per class, shared in spirit with the dashboard palette.
+CLASS_COLOURS = {"positive": (96, 174, 39), "neutral": (180, 150, 90), "negative": (60, 76, 231)}
+
+
+def display_available() -> bool:
+    """Whether a window can be opened; opencv-python aborts the process on Linux without a display."""
+    if sys.platform.startswith("linux"):
+        return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+    return True
+
+
+def draw(image: np.ndarray, result: FrameResult | None) -> np.ndarray:
+    canvas = image.copy() if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    if result is None:
+        return canvas
+    for face in result.faces:
+        b, colour = face.box, CLASS_COLOURS[face.label]
+        cv2.rectangle(canvas, (b.x, b.y), (b.x + b.w, b.y + b.h), colour, 2)
+        text = f"#{face.track_id} {face.label} {face.probabilities.max():.0%}"
+        cv2.putText(canvas, text, (b.x, max(b.y - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+    engagement = "-" if result.engagement is None else f"{result.engagement:.2f}"
+    banner = f"engagement {engagement}  faces {len(result.faces)}   q: quit  m: marker"
+    cv2.putText(canvas, banner, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
+    return canvas
+
+
+class PreviewWindow:
+    """Shows annotated frames; `show` returns the key pressed (or '')."""
+
+    title = "engage - live preview (frames are never saved)"
+
+    def show(self, image: np.ndarray, result: FrameResult | None) -> str:
+        cv2.imshow(self.title, draw(image, result))
+        key = cv2.waitKey(1) & 0xFF
+        return chr(key).lower() if key != 0xFF else ""
+
+    def close(self) -> None:
+        cv2.destroyAllWindows()

@@ -1,0 +1,65 @@
+"""Session summaries shared by `engage show` and the dashboard's summary cards."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from monitor.model import CLASSES
+
+SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
+
+
+@dataclass(frozen=True)
+class LowMoment:
+    offset_s: float
+    start_wall: pd.Timestamp
+    engagement: float
+
+
+@dataclass(frozen=True)
+class SessionSummary:
+    duration_s: float
+    mean_engagement: float | None  # weighted by faces observed
+    median_engagement: float | None  # over intervals with faces
+    class_shares: dict[str, float | None]  # share of face observations per class
+    lowest: list[LowMoment]
+    intervals_with_faces: int
+    intervals: int
+
+
+def summarize(intervals: pd.DataFrame, lowest: int = 3) -> SessionSummary:
+    """Summary figures of one session's interval table (as returned by the store)."""
+    seen = intervals[intervals["engagement"].notna()]
+    weights = seen["faces_mean"] * seen["frames"]
+    mean = float(np.average(seen["engagement"], weights=weights)) if weights.sum() > 0 else None
+    counts = {c: int(intervals[f"n_{c}"].sum()) for c in CLASSES}
+    total = sum(counts.values())
+    low = seen.nsmallest(lowest, "engagement").sort_values("offset_s")
+    return SessionSummary(
+        duration_s=float((intervals["offset_s"] + intervals["duration_s"]).max()) if len(intervals) else 0.0,
+        mean_engagement=mean,
+        median_engagement=float(seen["engagement"].median()) if len(seen) else None,
+        class_shares={c: (counts[c] / total if total else None) for c in CLASSES},
+        lowest=[LowMoment(r.offset_s, r.start_wall, r.engagement) for r in low.itertuples()],
+        intervals_with_faces=len(seen),
+        intervals=len(intervals),
+    )
+
+
+def sparkline(values: pd.Series, width: int = 60) -> str:
+    """Engagement (0..1) over time as block characters; a space where no face was seen."""
+    if values.empty:
+        return ""
+    bins = np.array_split(values.to_numpy(dtype=float), min(width, len(values)))
+    chars = []
+    for chunk in bins:
+        chunk = chunk[~np.isnan(chunk)]
+        if chunk.size == 0:
+            chars.append(" ")
+        else:
+            level = int(np.clip(chunk.mean(), 0, 1) * (len(SPARK_BLOCKS) - 1) + 0.5)
+            chars.append(SPARK_BLOCKS[level])
+    return "".join(chars)

@@ -1,0 +1,99 @@
+"""Drivers of the pipeline: `live` paces a live source in real time, `analyze` runs a recording flat out."""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import cv2
+
+from monitor.console import StatusLine, format_duration, progress_bar, status_text, warn
+from monitor.pipeline import Pipeline
+from monitor.preview import PreviewWindow
+from monitor.source import Frame, LatestFrameReader, frame_count, media_fps, sample_video
+from monitor.store import now
+
+
+@contextmanager
+def sigterm_as_interrupt() -> Iterator[None]:
+    """Let `kill` (SIGTERM) end a session as cleanly as Ctrl-C does."""
+
+    def interrupt(signum: int, frame: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, interrupt)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def run_live(pipeline: Pipeline, reader: LatestFrameReader, preview: PreviewWindow | None) -> None:
+    """Analyze the newest frame at most `fps` times a second until the source ends, `q`, Ctrl-C or SIGTERM."""
+    period = 1.0 / pipeline.settings.fps
+    started = time.monotonic()
+    next_due = started
+    shown_interval = None
+    try:
+        with sigterm_as_interrupt(), StatusLine() as status:
+            reader.start()
+            while not reader.finished.is_set():
+                image = reader.latest(timeout=max(0.05, next_due - time.monotonic()) + period)
+                elapsed = time.monotonic() - started
+                if image is None:
+                    pipeline.idle(elapsed)
+                    continue
+                if time.monotonic() < next_due:
+                    time.sleep(next_due - time.monotonic())
+                    newer = reader.latest(timeout=0)
+                    image = image if newer is None else newer
+                    elapsed = time.monotonic() - started
+                next_due = max(next_due + period, time.monotonic())
+                result = pipeline.process(image, elapsed)
+                fps = pipeline.frames / elapsed if elapsed > 0 else 0.0
+                faces = len(result.faces) if result else 0
+                engagement = result.engagement if result else None
+                new_interval = pipeline.last_interval is not shown_interval
+                shown_interval = pipeline.last_interval
+                status.update(status_text(elapsed, fps, faces, engagement, reader.connected), force=new_interval)
+                if preview and result is not None:
+                    key = preview.show(image, result)
+                    if key == "q":
+                        break
+                    if key == "m":
+                        pipeline.store.add_marker(pipeline.session_id, "marker", elapsed, now())
+    except KeyboardInterrupt:
+        pass
+    except BaseException:
+        pipeline.finish("interrupted", time.monotonic() - started)
+        raise
+    finally:
+        reader.stop()
+        if preview:
+            preview.close()
+    pipeline.finish("completed", time.monotonic() - started)
+
+
+def run_analyze(pipeline: Pipeline, capture: cv2.VideoCapture) -> None:
+    """Analyze a recording as fast as possible; session time is media time."""
+    duration = frame_count(capture) / media_fps(capture)
+    try:
+        with sigterm_as_interrupt(), progress_bar() as progress:
+            task = progress.add_task("analyze", total=duration or None, detail="")
+            frame: Frame | None = None
+            for frame in sample_video(capture, pipeline.settings.fps):
+                result = pipeline.process(frame.image, frame.offset_s)
+                detail = f"{format_duration(frame.offset_s)}  faces {len(result.faces) if result else 0}"
+                progress.update(task, completed=frame.offset_s, detail=detail)
+            end = duration or (frame.offset_s if frame else 0.0)
+            progress.update(task, completed=end)
+    except BaseException as exc:
+        if isinstance(exc, KeyboardInterrupt):
+            warn("analysis stopped early; the session keeps what was analyzed")
+        pipeline.finish("interrupted")
+        raise
+    finally:
+        capture.release()
+    pipeline.finish("completed", end)

@@ -1,0 +1,178 @@
+"""Frame sources: sequential sampling of a video file (analyze) and a newest-frame reader thread (live)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from monitor.errors import EngageError
+
+OPEN_TIMEOUT_MS = 5000
+
+
+@dataclass(frozen=True)
+class Frame:
+    image: np.ndarray
+    offset_s: float  # seconds since the source started (media time for files)
+
+
+def parse_source(text: str | int) -> int | str:
+    """'0' -> camera index 0; anything else is a path or URL."""
+    return int(text) if isinstance(text, int) or str(text).isdigit() else str(text)
+
+
+def is_stream(source: int | str) -> bool:
+    return isinstance(source, str) and "://" in source
+
+
+def describe(source: int | str) -> str:
+    return f"camera {source}" if isinstance(source, int) else str(source)
+
+
+def open_capture(source: int | str) -> cv2.VideoCapture:
+    """Open a camera, file or stream, or raise a one-line EngageError naming what is wrong."""
+    if isinstance(source, str) and not is_stream(source):
+        path = Path(source)
+        if not path.is_file():
+            raise EngageError(f"video file {source} not found")
+    capture = cv2.VideoCapture()
+    capture.setExceptionMode(False)
+    params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, OPEN_TIMEOUT_MS]
+    opened = capture.open(source, cv2.CAP_ANY, params)
+    if not opened or not capture.isOpened():
+        capture.release()
+        if isinstance(source, int):
+            raise EngageError(
+                f"camera {source} could not be opened: is a webcam connected and not used by another program? "
+                "(use --source PATH to analyze a video file)"
+            )
+        if is_stream(source):
+            raise EngageError(f"stream {source} could not be opened (unreachable or not a video stream)")
+        raise EngageError(f"{source} is not a readable video")
+    return capture
+
+
+def valid_frame(image: object) -> bool:
+    """A frame the pipeline can analyze: non-empty uint8, grey or 3/4-channel."""
+    return (
+        isinstance(image, np.ndarray)
+        and image.dtype == np.uint8
+        and image.size > 0
+        and (image.ndim == 2 or (image.ndim == 3 and image.shape[2] in (3, 4)))
+        and min(image.shape[:2]) >= 16
+    )
+
+
+def media_fps(capture: cv2.VideoCapture) -> float:
+    fps = capture.get(cv2.CAP_PROP_FPS)
+    return fps if 1.0 <= fps <= 240.0 else 30.0
+
+
+def sample_video(capture: cv2.VideoCapture, fps: float) -> Iterator[Frame]:
+    """Frames of a recorded video at (at most) `fps` per second of media time; skipped frames are only grabbed."""
+    native = media_fps(capture)
+    period = 1.0 / fps
+    next_due = 0.0
+    index = 0
+    while True:
+        offset = index / native
+        if offset + 1e-6 >= next_due:
+            ok, image = capture.read()
+            if not ok:
+                return
+            yield Frame(image, offset)
+            while next_due <= offset + 1e-6:
+                next_due += period
+        elif not capture.grab():
+            return
+        index += 1
+
+
+def frame_count(capture: cv2.VideoCapture) -> int:
+    return max(int(capture.get(cv2.CAP_PROP_FRAME_COUNT)), 0)
+
+
+class LatestFrameReader:
+    """Reads a live source in a thread and keeps only the newest frame, so analysis never lags behind.
+
+    A camera or stream that stops delivering is reopened with exponential backoff; a file source is
+    played at its own frame rate and ends the reader at its end.
+    """
+
+    def __init__(self, source: int | str, capture: cv2.VideoCapture, max_backoff_s: float = 8.0) -> None:
+        self.source = source
+        self._capture = capture
+        self._is_file = isinstance(source, str) and not is_stream(source)
+        self._max_backoff = max_backoff_s
+        self._lock = threading.Condition()
+        self._frame: np.ndarray | None = None
+        self._sequence = 0
+        self._taken = 0
+        self._stop = threading.Event()
+        self.finished = threading.Event()
+        self.connected = True
+        self.reconnects = 0
+        self._thread = threading.Thread(target=self._run, name="frame-reader", daemon=True)
+
+    def start(self) -> LatestFrameReader:
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=5)
+        self._capture.release()
+
+    def latest(self, timeout: float) -> np.ndarray | None:
+        """The newest frame not returned before, waiting up to `timeout` seconds; None if none came."""
+        with self._lock:
+            self._lock.wait_for(lambda: self._sequence > self._taken or self.finished.is_set(), timeout)
+            if self._sequence == self._taken:
+                return None
+            self._taken = self._sequence
+            return self._frame
+
+    def _publish(self, image: np.ndarray | None) -> None:
+        with self._lock:
+            self._frame = image
+            self._sequence += 1
+            self._lock.notify_all()
+
+    def _run(self) -> None:
+        period = 1.0 / media_fps(self._capture) if self._is_file else 0.0
+        next_due = time.monotonic()
+        try:
+            while not self._stop.is_set():
+                ok, image = self._capture.read()
+                if ok:
+                    self._publish(image)
+                    if period:
+                        next_due += period
+                        self._stop.wait(max(0.0, next_due - time.monotonic()))
+                elif self._is_file or not self._reconnect():
+                    return
+        finally:
+            self.finished.set()
+            with self._lock:
+                self._lock.notify_all()
+
+    def _reconnect(self) -> bool:
+        self.connected = False
+        backoff = 0.5
+        while not self._stop.wait(backoff):
+            self._capture.release()
+            try:
+                self._capture = open_capture(self.source)
+            except EngageError:
+                backoff = min(backoff * 2, self._max_backoff)
+                continue
+            self.connected = True
+            self.reconnects += 1
+            return True
+        return False

@@ -1,0 +1,1 @@
+"""Training and evaluation of the engage expression model (TensorFlow; not needed at runtime)."""

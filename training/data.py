@@ -1,0 +1,219 @@
+"""Readers for the three FER layouts users hold, producing one in-memory labelled image set."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from monitor.errors import EngageError
+from training.labels import CLASSES, FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
+
+IMAGE_SIZE = 48
+SPLITS = ("train", "val", "test")
+USAGE_TO_SPLIT = {"Training": "train", "PublicTest": "val", "PrivateTest": "test"}
+FERPLUS_FOLDERS = {"Training": "FER2013Train", "PublicTest": "FER2013Valid", "PrivateTest": "FER2013Test"}
+IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
+
+
+@dataclass
+class LabelledImages:
+    """Grey 48x48 faces with 3-class target distributions (one-hot or soft) and their split."""
+
+    source: str
+    images: np.ndarray  # (N, 48, 48) uint8
+    targets: np.ndarray  # (N, 3) float32, rows sum to 1
+    splits: np.ndarray  # (N,) str: train / val / test
+    skipped: Counter = field(default_factory=Counter)
+
+    def __post_init__(self) -> None:
+        if len(self.images) == 0:
+            raise EngageError(f"{self.source}: no usable images found")
+
+    def subset(self, split: str) -> LabelledImages:
+        keep = self.splits == split
+        return LabelledImages(self.source, self.images[keep], self.targets[keep], self.splits[keep])
+
+    @property
+    def labels(self) -> np.ndarray:
+        """Hard class index per image (majority of the target distribution)."""
+        return self.targets.argmax(axis=1)
+
+    def fingerprint(self) -> str:
+        digest = hashlib.sha256(self.images.tobytes())
+        digest.update(self.targets.round(4).tobytes())
+        digest.update("".join(self.splits).encode())
+        return digest.hexdigest()[:16]
+
+    def summary(self) -> str:
+        counts = {s: int((self.splits == s).sum()) for s in SPLITS}
+        per_class = Counter(CLASSES[i] for i in self.labels)
+        text = f"{self.source}: {counts} classes {dict(per_class)}"
+        if self.skipped:
+            text += f" skipped {dict(self.skipped)}"
+        return text
+
+
+def _one_hot(indices: list[int]) -> np.ndarray:
+    return np.eye(len(CLASSES), dtype=np.float32)[np.asarray(indices, dtype=int)]
+
+
+def _read_grey(path: Path) -> np.ndarray | None:
+    image = cv2.imread(str(path), cv2.IMREAD_GRAYSCALE)
+    if image is None:
+        return None
+    if image.shape != (IMAGE_SIZE, IMAGE_SIZE):
+        image = cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
+    return image
+
+
+def read_fer2013_csv(path: Path, mapping: LabelMapping) -> LabelledImages:
+    """The challenge file: `emotion,pixels,Usage` with 2304 grey levels per row."""
+    images, labels, splits, skipped = [], [], [], Counter()
+    with path.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        missing = {"emotion", "pixels", "Usage"} - set(reader.fieldnames or ())
+        if missing:
+            raise EngageError(f"{path}: missing column(s) {sorted(missing)}; expected emotion,pixels,Usage")
+        for row_number, row in enumerate(reader, start=2):
+            where = f"{path} row {row_number}"
+            try:
+                emotion = FER2013_EMOTIONS[int(row["emotion"])]
+            except (ValueError, IndexError):
+                raise EngageError(f"{where}: unknown emotion {row['emotion']!r} (expected 0-6)") from None
+            split = USAGE_TO_SPLIT.get(row["Usage"])
+            if split is None:
+                raise EngageError(f"{where}: unknown Usage {row['Usage']!r}; expected {list(USAGE_TO_SPLIT)}")
+            try:
+                pixels = np.array(row["pixels"].split(), dtype=np.int32)
+            except ValueError:
+                raise EngageError(f"{where}: pixels are not integers") from None
+            if pixels.size != IMAGE_SIZE * IMAGE_SIZE or pixels.min() < 0 or pixels.max() > 255:
+                raise EngageError(f"{where}: expected {IMAGE_SIZE * IMAGE_SIZE} grey levels 0-255, got {pixels.size}")
+            index = mapping.class_index(emotion)
+            if index is None:
+                skipped[f"unmapped {emotion}"] += 1
+                continue
+            images.append(pixels.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE))
+            labels.append(index)
+            splits.append(split)
+    return _assemble(str(path), images, _one_hot(labels) if labels else np.zeros((0, 3)), splits, skipped)
+
+
+def read_image_folders(root: Path, mapping: LabelMapping) -> LabelledImages:
+    """`train/<emotion>/*.jpg` and `test/<emotion>/*.jpg`; test file-name prefixes tell PublicTest/PrivateTest."""
+    images, labels, splits, skipped = [], [], [], Counter()
+    for folder in ("train", "test"):
+        split_root = root / folder
+        emotion_dirs = sorted(p for p in split_root.iterdir() if p.is_dir()) if split_root.is_dir() else []
+        if not emotion_dirs:
+            raise EngageError(f"{split_root}: missing or empty; expected {folder}/<emotion>/ image folders")
+        for emotion_dir in emotion_dirs:
+            emotion = emotion_dir.name.lower()
+            if emotion not in FER2013_EMOTIONS:
+                raise EngageError(f"{emotion_dir}: unknown emotion folder; expected one of {list(FER2013_EMOTIONS)}")
+            index = mapping.class_index(emotion)
+            for file in sorted(emotion_dir.iterdir()):
+                if file.suffix.lower() not in IMAGE_SUFFIXES:
+                    continue
+                split = "train" if folder == "train" else USAGE_TO_SPLIT.get(file.name.split("_", 1)[0])
+                if split is None:
+                    raise EngageError(f"{file}: cannot tell the split; expected a PublicTest_ or PrivateTest_ prefix")
+                if index is None:
+                    skipped[f"unmapped {emotion}"] += 1
+                    continue
+                image = _read_grey(file)
+                if image is None:
+                    skipped["unreadable image"] += 1
+                    continue
+                images.append(image)
+                labels.append(index)
+                splits.append(split)
+    return _assemble(str(root), images, _one_hot(labels) if labels else np.zeros((0, 3)), splits, skipped)
+
+
+def read_ferplus(votes_csv: Path, image_root: Path, mapping: LabelMapping, soft: bool) -> LabelledImages:
+    """FER+ votes joined on image name; majority label (or the vote distribution) mapped to 3 classes.
+
+    Following the FER+ authors, images whose majority vote is unknown / not-a-face are excluded.
+    """
+    emotions = tuple(FERPLUS_EMOTIONS.values())
+    to_classes = mapping.vote_matrix(emotions)
+    images, targets, splits, skipped = [], [], [], Counter()
+    with votes_csv.open(newline="") as handle:
+        reader = csv.DictReader(handle)
+        columns = ["Usage", "Image name", *FERPLUS_EMOTIONS, "unknown", "NF"]
+        missing = set(columns) - set(reader.fieldnames or ())
+        if missing:
+            raise EngageError(f"{votes_csv}: missing FER+ column(s) {sorted(missing)}")
+        for row_number, row in enumerate(reader, start=2):
+            where = f"{votes_csv} row {row_number}"
+            name = row["Image name"].strip()
+            if not name:
+                skipped["no image name (not a face)"] += 1
+                continue
+            split = USAGE_TO_SPLIT.get(row["Usage"])
+            if split is None:
+                raise EngageError(f"{where}: unknown Usage {row['Usage']!r}")
+            try:
+                votes = np.array([float(row[c]) for c in FERPLUS_EMOTIONS], dtype=np.float32)
+                other = max(float(row["unknown"]), float(row["NF"]))
+            except ValueError:
+                raise EngageError(f"{where}: vote counts are not numbers") from None
+            if other >= votes.max():
+                skipped["majority unknown / not a face"] += 1
+                continue
+            class_votes = votes @ to_classes
+            if class_votes.sum() == 0:
+                skipped["no mapped votes"] += 1
+                continue
+            if soft:
+                target = class_votes / class_votes.sum()
+            else:
+                majority = mapping.class_index(emotions[int(votes.argmax())])
+                if majority is None:
+                    skipped["unmapped majority"] += 1
+                    continue
+                target = np.eye(len(CLASSES), dtype=np.float32)[majority]
+            file = image_root / FERPLUS_FOLDERS[row["Usage"]] / name
+            image = _read_grey(file)
+            if image is None:
+                raise EngageError(f"{where}: image {file} is missing or unreadable (FER+ rows must match the images)")
+            images.append(image)
+            targets.append(target)
+            splits.append(split)
+    kind = "FER+ soft" if soft else "FER+ majority"
+    return _assemble(f"{kind} {votes_csv}", images, np.array(targets, np.float32).reshape(-1, 3), splits, skipped)
+
+
+def _assemble(source: str, images: list, targets: np.ndarray, splits: list, skipped: Counter) -> LabelledImages:
+    stacked = np.stack(images) if images else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
+    return LabelledImages(source, stacked, targets.astype(np.float32), np.array(splits), skipped)
+
+
+def load_dataset(
+    path: Path, mapping: LabelMapping, *, soft: bool = False, ferplus_images: Path | None = None
+) -> LabelledImages:
+    """Detect the layout of `path` and read it."""
+    if not path.exists():
+        raise EngageError(f"{path}: no such file or folder")
+    if path.is_dir():
+        if (path / "fer2013new.csv").is_file():
+            return load_dataset(path / "fer2013new.csv", mapping, soft=soft, ferplus_images=ferplus_images)
+        return read_image_folders(path, mapping)
+    with path.open(newline="") as handle:
+        header = handle.readline().strip().split(",")
+    if header[:2] == ["Usage", "Image name"]:
+        roots = [ferplus_images] if ferplus_images else [path.parent / "images", path.parent / "data", path.parent]
+        root = next((r for r in roots if r and (r / "FER2013Train").is_dir()), None)
+        if root is None:
+            raise EngageError(f"{path}: FER+ image folders (FER2013Train, ...) not found; pass --images DIR")
+        return read_ferplus(path, root, mapping, soft)
+    if {"emotion", "pixels"} <= set(header):
+        return read_fer2013_csv(path, mapping)
+    raise EngageError(f"{path}: not a FER2013 csv, a FER+ fer2013new.csv or a train/ test/ image folder")

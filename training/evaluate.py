@@ -1,0 +1,99 @@
+"""PrivateTest evaluation of a shipped-format model (.tflite + card) through the runtime's own classifier."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from monitor.model import CLASSES, ExpressionClassifier
+from training.data import LabelledImages
+
+
+@dataclass(frozen=True)
+class Metrics:
+    accuracy: float
+    macro_f1: float
+    per_class: dict[str, dict[str, float]]
+    confusion: list[list[int]]  # rows: true class, columns: predicted class, in CLASSES order
+    images: int
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "accuracy": round(self.accuracy, 4),
+            "macro_f1": round(self.macro_f1, 4),
+            "per_class": self.per_class,
+            "confusion": self.confusion,
+            "images": self.images,
+        }
+
+
+def metrics(labels: np.ndarray, predicted: np.ndarray) -> Metrics:
+    n = len(CLASSES)
+    confusion = np.zeros((n, n), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    per_class = {}
+    for i, name in enumerate(CLASSES):
+        tp = confusion[i, i]
+        precision = tp / confusion[:, i].sum() if confusion[:, i].sum() else 0.0
+        recall = tp / confusion[i].sum() if confusion[i].sum() else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[name] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
+                           "f1": round(float(f1), 4), "support": int(confusion[i].sum())}  # fmt: skip
+    return Metrics(
+        accuracy=float(np.trace(confusion) / max(confusion.sum(), 1)),
+        macro_f1=float(np.mean([c["f1"] for c in per_class.values()])),
+        per_class=per_class,
+        confusion=confusion.tolist(),
+        images=int(confusion.sum()),
+    )
+
+
+def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
+    """Probabilities for grey face images, preprocessed exactly as at runtime."""
+    outputs = []
+    for start in range(0, len(images), batch_size):
+        batch = np.stack([classifier.preprocess(im) for im in images[start : start + batch_size]])
+        outputs.append(classifier.predict_batch(batch))
+    return np.concatenate(outputs) if outputs else np.zeros((0, len(CLASSES)), np.float32)
+
+
+def evaluate(classifier: ExpressionClassifier, test: LabelledImages) -> Metrics:
+    return metrics(test.labels, predict(classifier, test.images).argmax(axis=1))
+
+
+def plot_confusion(result: Metrics, title: str, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    confusion = np.array(result.confusion)
+    shares = confusion / np.maximum(confusion.sum(axis=1, keepdims=True), 1)
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    ax.imshow(shares, cmap="Blues", vmin=0, vmax=1)
+    for i in range(len(CLASSES)):
+        for j in range(len(CLASSES)):
+            colour = "white" if shares[i, j] > 0.5 else "black"
+            ax.text(j, i, f"{shares[i, j]:.0%}\n({confusion[i, j]})", ha="center", va="center", color=colour)
+    ax.set_xticks(range(len(CLASSES)), CLASSES)
+    ax.set_yticks(range(len(CLASSES)), CLASSES)
+    ax.set(
+        xlabel="predicted",
+        ylabel="true",
+        title=f"{title}\naccuracy {result.accuracy:.3f}, macro-F1 {result.macro_f1:.3f}",
+    )
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
+
+
+def write_report(results: dict[str, Metrics], out: Path) -> Path:
+    out.mkdir(parents=True, exist_ok=True)
+    for name, result in results.items():
+        plot_confusion(result, name, out / f"confusion-{name}.png")
+    path = out / "evaluation.json"
+    path.write_text(json.dumps({k: v.as_dict() for k, v in results.items()}, indent=2) + "\n")
+    return path

@@ -1,0 +1,106 @@
+"""Command-line options and entry points of `engage train` and `engage evaluate` (TensorFlow loads lazily)."""
+
+from __future__ import annotations
+
+import argparse
+from dataclasses import replace
+from pathlib import Path
+
+from monitor.errors import EngageError
+
+
+def add_options(parser: argparse.ArgumentParser, command: str) -> None:
+    if command == "train":
+        parser.add_argument(
+            "--data",
+            type=Path,
+            action="append",
+            required=True,
+            help="fer2013.csv, a train/ test/ image folder or FER+ fer2013new.csv (repeatable)",
+        )
+        parser.add_argument(
+            "--images", type=Path, help="FER+ image root holding FER2013Train/ (default: beside the csv)"
+        )
+        parser.add_argument("--hard-labels", action="store_true", help="FER+: majority labels instead of vote shares")
+        parser.add_argument("--mapping", default="", help="overrides such as 'surprise=neutral,contempt=drop'")
+        parser.add_argument("--out", type=Path, default=Path("runs/model"), help="run folder (resumes if present)")
+        parser.add_argument("--input-size", type=int, default=64)
+        parser.add_argument("--alpha", type=float, default=0.75, help="MobileNet width multiplier")
+        parser.add_argument("--pooling", choices=("avg", "max"), default="avg")
+        parser.add_argument("--epochs", type=int, default=45)
+        parser.add_argument("--batch-size", type=int, default=64)
+        parser.add_argument("--lr", type=float, default=2e-3)
+        parser.add_argument("--schedule", choices=("cosine", "plateau"), default="cosine")
+        parser.add_argument("--patience", type=int, default=45, help="early-stopping patience in epochs")
+        parser.add_argument("--class-weights", choices=("sqrt", "balanced", "none"), default="sqrt")
+        parser.add_argument("--max-steps", type=int, help="cap steps per epoch (smoke runs)")
+        parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
+    else:
+        parser.add_argument("--model", type=Path, help="the .tflite to evaluate (default: the bundled model)")
+        parser.add_argument("--fer2013", type=Path, help="fer2013.csv or a train/ test/ image folder")
+        parser.add_argument("--ferplus", type=Path, help="FER+ fer2013new.csv")
+        parser.add_argument("--images", type=Path, help="FER+ image root holding FER2013Test/")
+        parser.add_argument(
+            "--split",
+            choices=("test", "val"),
+            default="test",
+            help="test = PrivateTest (report), val = PublicTest (for choices)",
+        )
+        parser.add_argument(
+            "--flip-average",
+            choices=("card", "on", "off"),
+            default="card",
+            help="test-time mirror averaging (default: as the card says)",
+        )
+        parser.add_argument("--out", type=Path, help="report folder (default: beside the model)")
+        parser.add_argument("--update-card", action="store_true", help="write the PrivateTest metrics into the card")
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from training.train import TrainConfig, train
+
+    config = TrainConfig(
+        data=args.data, out=args.out, soft_labels=not args.hard_labels, mapping=args.mapping,
+        ferplus_images=args.images, input_size=args.input_size, alpha=args.alpha, pooling=args.pooling,
+        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, schedule=args.schedule,
+        patience=args.patience, class_weights=args.class_weights, max_steps=args.max_steps, superres=args.superres,
+    )  # fmt: skip
+    model = train(config)
+    print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from monitor.model import ExpressionClassifier, card_path_for
+    from training.data import load_dataset
+    from training.evaluate import evaluate, write_report
+    from training.labels import LabelMapping
+
+    if not (args.fer2013 or args.ferplus):
+        raise EngageError("give --fer2013 PATH and/or --ferplus fer2013new.csv")
+    classifier = ExpressionClassifier(args.model)
+    if args.flip_average != "card":
+        classifier.card = replace(classifier.card, flip_average=args.flip_average == "on")
+    mapping = LabelMapping(classifier.card.mapping or LabelMapping().mapping)
+    split_name = {"test": "privatetest", "val": "publictest"}[args.split]
+    results = {}
+    if args.fer2013:
+        data = load_dataset(args.fer2013, mapping)
+        results[f"fer2013_{split_name}"] = evaluate(classifier, data.subset(args.split))
+    if args.ferplus:
+        data = load_dataset(args.ferplus, mapping, soft=False, ferplus_images=args.images)
+        results[f"ferplus_{split_name}"] = evaluate(classifier, data.subset(args.split))
+    out = args.out or classifier.model_path.parent / f"{classifier.model_path.stem}-evaluation"
+    report = write_report(results, out)
+    for name, result in results.items():
+        recalls = "  ".join(f"{c} R {v['recall']:.3f}" for c, v in result.per_class.items())
+        print(f"{name}: accuracy {result.accuracy:.4f}  macro-F1 {result.macro_f1:.4f}  n={result.images}  {recalls}")
+    print(f"report: {report} (+ confusion PNGs); flip averaging {'on' if classifier.card.flip_average else 'off'}")
+    if args.update_card:
+        if args.split != "test":
+            raise EngageError("--update-card records PrivateTest metrics only (use --split test)")
+        card = classifier.card
+        card.metrics.update({k: v.as_dict() for k, v in results.items()})
+        card.write(card_path_for(classifier.model_path))
+        print(f"metrics written into {card_path_for(classifier.model_path)}")
+    return 0

@@ -1,0 +1,234 @@
+"""Resumable training of the expression model on CPU, ending in an exported .tflite + card."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+import math
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+import tensorflow as tf
+
+from monitor.model import DEFAULT_MODEL_NAME, ModelCard
+from training.data import LabelledImages, load_dataset
+from training.export import export_tflite
+from training.labels import CLASSES, LabelMapping
+from training.model import build_model
+
+
+@dataclass
+class TrainConfig:
+    data: list[Path]
+    out: Path
+    soft_labels: bool = True
+    mapping: str = ""
+    ferplus_images: Path | None = None
+    input_size: int = 64
+    alpha: float = 0.5
+    pooling: str = "avg"
+    dropout: float = 0.3
+    epochs: int = 40
+    batch_size: int = 64
+    learning_rate: float = 2e-3
+    weight_decay: float = 1e-4
+    schedule: str = "cosine"  # or "plateau" (reduce-LR-on-plateau)
+    patience: int = 12
+    class_weights: str = "sqrt"  # "sqrt", "balanced" or "none"
+    max_steps: int | None = None  # steps per epoch cap, for smoke runs
+    seed: int = 13
+    superres: Path | None = None
+    version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
+
+
+def resize_all(images: np.ndarray, size: int) -> np.ndarray:
+    """Resize 48x48 faces to the model size exactly as the runtime does (cv2), shape (N, size, size, 1)."""
+    interpolation = cv2.INTER_AREA if images.shape[1] >= size else cv2.INTER_LINEAR
+    return np.stack([cv2.resize(im, (size, size), interpolation=interpolation) for im in images])[..., None]
+
+
+def augmenter() -> keras.Sequential:
+    return keras.Sequential(
+        [
+            keras.layers.RandomFlip("horizontal"),
+            keras.layers.RandomTranslation(0.1, 0.1, fill_mode="reflect"),
+            keras.layers.RandomRotation(0.05, fill_mode="reflect"),
+            keras.layers.RandomZoom((-0.15, 0.1), fill_mode="reflect"),
+            keras.layers.RandomBrightness(0.2, value_range=(0, 255)),
+            keras.layers.RandomContrast(0.3),
+        ],
+        name="augment",
+    )
+
+
+def class_weight(labels: np.ndarray, mode: str) -> dict[int, float] | None:
+    if mode == "none":
+        return None
+    counts = np.bincount(labels, minlength=len(CLASSES)).astype(float)
+    weights = counts.sum() / (len(CLASSES) * np.maximum(counts, 1))
+    if mode == "sqrt":
+        weights = np.sqrt(weights)
+    return {i: float(w) for i, w in enumerate(weights / weights.mean())}
+
+
+def make_datasets(train: LabelledImages, val: LabelledImages, config: TrainConfig) -> tuple[tf.data.Dataset, ...]:
+    x_train = resize_all(train.images, config.input_size)
+    x_val = resize_all(val.images, config.input_size)
+    augment = augmenter()
+    train_ds = (
+        tf.data.Dataset.from_tensor_slices((x_train, train.targets))
+        .shuffle(len(x_train), seed=config.seed, reshuffle_each_iteration=True)
+        .batch(config.batch_size, drop_remainder=True)
+        .map(lambda x, y: (augment(tf.cast(x, tf.float32), training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    val_ds = (
+        tf.data.Dataset.from_tensor_slices((x_val, val.targets))
+        .batch(256)
+        .map(lambda x, y: (tf.cast(x, tf.float32), y))
+        .prefetch(tf.data.AUTOTUNE)
+    )
+    if config.max_steps:
+        train_ds = train_ds.take(config.max_steps)
+    return train_ds, val_ds
+
+
+class EpochProgress(keras.callbacks.Callback):
+    """One line per epoch with validation accuracy, learning rate and the ETA of the whole run."""
+
+    def __init__(self, epochs: int) -> None:
+        super().__init__()
+        self.epochs = epochs
+        self.started = time.monotonic()
+        self.first_epoch: int | None = None
+
+    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+        if self.first_epoch is None:
+            self.first_epoch = epoch
+
+    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+        logs = logs or {}
+        done = epoch + 1 - (self.first_epoch or 0)
+        per_epoch = (time.monotonic() - self.started) / max(done, 1)
+        eta = per_epoch * (self.epochs - epoch - 1)
+        lr = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        print(
+            f"epoch {epoch + 1}/{self.epochs}  loss {logs.get('loss', math.nan):.4f}  "
+            f"acc {logs.get('accuracy', math.nan):.4f}  val_acc {logs.get('val_accuracy', math.nan):.4f}  "
+            f"lr {lr:.2e}  {per_epoch:.0f} s/epoch  ETA {eta / 60:.1f} min",
+            flush=True,
+        )
+
+
+def load_training_data(config: TrainConfig) -> tuple[LabelledImages, LabelledImages, list[dict]]:
+    mapping = LabelMapping.parse(config.mapping)
+    parts = [
+        load_dataset(p, mapping, soft=config.soft_labels, ferplus_images=config.ferplus_images) for p in config.data
+    ]
+    if config.superres:
+        from training.superres import upscale_dataset
+
+        parts = [upscale_dataset(p, config.superres, config.input_size) for p in parts]
+    for part in parts:
+        print(part.summary(), flush=True)
+    train = _concat([p.subset("train") for p in parts])
+    val = _concat([p.subset("val") for p in parts])
+    fingerprints = [{"source": p.source, "sha256_16": p.fingerprint(), "images": len(p.images)} for p in parts]
+    return train, val, fingerprints
+
+
+def _concat(parts: list[LabelledImages]) -> LabelledImages:
+    return LabelledImages(
+        " + ".join(p.source for p in parts),
+        np.concatenate([p.images for p in parts]),
+        np.concatenate([p.targets for p in parts]),
+        np.concatenate([p.splits for p in parts]),
+    )
+
+
+def train(config: TrainConfig) -> Path:
+    """Train (resuming if `out` holds a backup), keep the best epoch on validation accuracy, export it."""
+    keras.utils.set_random_seed(config.seed)
+    config.out.mkdir(parents=True, exist_ok=True)
+    train_set, val_set, fingerprints = load_training_data(config)
+    train_ds, val_ds = make_datasets(train_set, val_set, config)
+    steps = config.max_steps or len(train_set.images) // config.batch_size
+    model = build_model(config.input_size, config.alpha, config.pooling, config.dropout)
+    if config.schedule == "cosine":
+        learning_rate = keras.optimizers.schedules.CosineDecay(
+            0.0, config.epochs * steps, warmup_target=config.learning_rate, warmup_steps=steps
+        )
+    else:
+        learning_rate = config.learning_rate
+    model.compile(
+        optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay),
+        loss="categorical_crossentropy",
+        metrics=["accuracy"],
+        jit_compile=False,  # XLA measured 4.7x slower on this CPU
+    )
+    best = config.out / "best.keras"
+    callbacks = [
+        keras.callbacks.BackupAndRestore(str(config.out / "backup")),
+        keras.callbacks.ModelCheckpoint(str(best), monitor="val_accuracy", mode="max", save_best_only=True),
+        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience),
+        keras.callbacks.CSVLogger(str(config.out / "history.csv"), append=True),
+        EpochProgress(config.epochs),
+    ]
+    if config.schedule == "plateau":
+        callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max", factor=0.3, patience=4))
+    model.fit(
+        train_ds,
+        validation_data=val_ds,
+        epochs=config.epochs,
+        class_weight=class_weight(train_set.labels, config.class_weights),
+        callbacks=callbacks,
+        verbose=1 if sys.stdout.isatty() else 0,
+    )
+    plot_history(config.out / "history.csv", config.out / "history.png")
+    best_model = keras.models.load_model(best)
+    card = ModelCard(
+        version=f"{DEFAULT_MODEL_NAME}-{config.version}",
+        input_size=config.input_size,
+        mapping=LabelMapping.parse(config.mapping).mapping,
+        architecture=f"MobileNet alpha={config.alpha} {config.input_size}px grey, {config.pooling}-pool + "
+        f"dropout {config.dropout} + Dense(3) softmax, trained from scratch",
+        training=asdict(config) | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv")},
+        data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": len(val_set.images)},
+    )
+    (config.out / "config.json").write_text(json.dumps(card.training, indent=2, default=str))
+    calibration = resize_all(train_set.images[:: max(1, len(train_set.images) // 300)], config.input_size)
+    export_tflite(best_model, config.out / "model-int8.tflite", copy.deepcopy(card), calibration.astype(np.float32))
+    return export_tflite(best_model, config.out / "model.tflite", card)
+
+
+def best_val_accuracy(history_csv: Path) -> float:
+    with history_csv.open() as handle:
+        return max(float(row["val_accuracy"]) for row in csv.DictReader(handle))
+
+
+def plot_history(history_csv: Path, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with history_csv.open() as handle:
+        rows = list(csv.DictReader(handle))
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.plot(epochs, [float(r[metric]) for r in rows], label="train")
+        ax.plot(epochs, [float(r[f"val_{metric}"]) for r in rows], label="validation (PublicTest)")
+        ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)
