@@ -120,6 +120,8 @@ def _add_training_options(parser: argparse.ArgumentParser, command: str) -> None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")  # our own one-line errors say what went wrong
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
     from monitor import commands
 

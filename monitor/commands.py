@@ -95,7 +95,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from rich.table import Table
 
     from monitor.classify import classify_images
-    from monitor.console import console
+    from monitor.console import output
     from monitor.detect import HaarDetector
     from monitor.export import write_csv
 
@@ -106,7 +106,8 @@ def cmd_classify(args: argparse.Namespace) -> int:
     view = Table(*table.columns)
     for row in table.itertuples(index=False):
         view.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
-    console.print(view)
+    output.print(view)
+    info(f"{len(table)} face(s) in {table['file'].nunique() if len(table) else 0} image(s)")
     if table.empty:
         info("no face found (use --no-detect for images that are face crops)")
     return 0
@@ -115,7 +116,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
 def cmd_sessions(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    from monitor.console import console
+    from monitor.console import output
 
     with SessionStore(args.db, create=False) as store:
         sessions = store.sessions()
@@ -127,7 +128,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
         engagement = "-" if s.mean_engagement is None else f"{s.mean_engagement:.2f}"
         view.add_row(str(s.id), s.name, f"{s.started_at:%Y-%m-%d %H:%M}", format_duration(s.duration_s), s.status,
                      engagement, str(s.faces_seen))  # fmt: skip
-    console.print(view)
+    output.print(view)
     return 0
 
 

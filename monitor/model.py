@@ -11,6 +11,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from monitor.console import native_stderr_silenced
 from monitor.errors import EngageError
 
 CLASSES: tuple[str, ...] = ("positive", "neutral", "negative")
@@ -65,7 +66,8 @@ def _interpreter(model_path: Path, threads: int) -> Any:
     except ImportError:  # pragma: no cover - only where ai-edge-litert is not installed
         from tensorflow.lite import Interpreter  # type: ignore[no-redef]
     try:
-        return Interpreter(model_path=str(model_path), num_threads=threads)
+        with native_stderr_silenced():
+            return Interpreter(model_path=str(model_path), num_threads=threads)
     except (ValueError, RuntimeError) as exc:
         raise EngageError(f"model {model_path} could not be loaded: {str(exc).splitlines()[0]}") from None
 

@@ -55,7 +55,6 @@ class Pipeline:
         self.tracker = IoUTracker()
         self.start_wall = start_wall or now()
         self.aggregator = IntervalAggregator(settings.interval_s, self.start_wall)
-        store.mark_abandoned_sessions()
         self.session_id = store.create_session(
             name, source, settings.settings_dict(detector, classifier), self.start_wall
         )

@@ -11,6 +11,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from monitor.console import native_stderr_silenced
 from monitor.errors import EngageError
 
 OPEN_TIMEOUT_MS = 5000
@@ -44,7 +45,8 @@ def open_capture(source: int | str) -> cv2.VideoCapture:
     capture = cv2.VideoCapture()
     capture.setExceptionMode(False)
     params = [cv2.CAP_PROP_OPEN_TIMEOUT_MSEC, OPEN_TIMEOUT_MS, cv2.CAP_PROP_READ_TIMEOUT_MSEC, OPEN_TIMEOUT_MS]
-    opened = capture.open(source, cv2.CAP_ANY, params)
+    with native_stderr_silenced():
+        opened = capture.open(source, cv2.CAP_ANY, params)
     if not opened or not capture.isOpened():
         capture.release()
         if isinstance(source, int):

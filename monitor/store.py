@@ -107,7 +107,10 @@ def _pid_alive(pid: int | None) -> bool:
 
 
 class SessionStore:
-    """Open (creating or migrating) the session database at `path`."""
+    """Open (creating or migrating) the session database at `path`.
+
+    Opening also marks sessions left `running` by a process that died as `interrupted`.
+    """
 
     def __init__(self, path: Path | str = DEFAULT_DB, *, create: bool = True) -> None:
         self.path = Path(path)
@@ -120,6 +123,7 @@ class SessionStore:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._db.execute("PRAGMA foreign_keys=ON")
             self._migrate()
+            self.mark_abandoned_sessions()
         except sqlite3.DatabaseError as exc:
             raise EngageError(f"session database {self.path} cannot be used: {exc}") from None
         except OSError as exc:
@@ -243,7 +247,6 @@ class SessionStore:
         raise EngageError(f"{key!r} is ambiguous: {candidates}")
 
     def running_session(self) -> SessionInfo | None:
-        self.mark_abandoned_sessions()
         running = [s for s in self.sessions() if s.status == "running"]
         return running[0] if running else None
 

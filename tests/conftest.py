@@ -1,0 +1,53 @@
+"""Shared fixtures: a tiny exported model built by the tests, synthetic videos, and a CLI runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from monitor.demo import write_video
+from monitor.model import ModelCard
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A small untrained MobileNet exported to .tflite + card, exactly as training exports models."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    from training.export import export_tflite
+    from training.model import build_model
+
+    model = build_model(input_size=32, alpha=0.25)
+    card = ModelCard(version="tiny-test", input_size=32, mapping={"happy": "positive"})
+    return export_tflite(model, tmp_path_factory.mktemp("model") / "tiny.tflite", card)
+
+
+@pytest.fixture(scope="session")
+def lecture_video(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """12 s at 10 fps, 3 faces; the third one is away from 4 s to 8 s."""
+    path = tmp_path_factory.mktemp("video") / "lecture.mp4"
+    return write_video(path, seconds=12, fps=10, faces=3, leave=(4.0, 8.0))
+
+
+def run_engage(*args: str | Path, timeout: float = 120, **kwargs) -> subprocess.CompletedProcess[str]:
+    """Run the real `engage` command in a subprocess."""
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("DISPLAY", None)
+    env.pop("WAYLAND_DISPLAY", None)
+    return subprocess.run(
+        [sys.executable, "-m", "monitor.cli", *map(str, args)],
+        capture_output=True, text=True, timeout=timeout, env=env, cwd=kwargs.pop("cwd", None), **kwargs,
+    )  # fmt: skip
+
+
+def random_probabilities(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    raw = rng.random((n, 3)).astype(np.float32)
+    return raw / raw.sum(axis=1, keepdims=True)

@@ -1,0 +1,148 @@
+"""The `engage` command end to end, in subprocesses, on a synthetic lecture video."""
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from monitor.store import SessionStore
+from tests.conftest import ROOT, run_engage
+
+MEDIA_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".npy", ".mp4", ".avi", ".mkv"}
+
+
+def test_analyze_stores_intervals_on_media_time(tmp_path, tiny_model, lecture_video):
+    db = tmp_path / "sessions" / "engage.db"
+    done = run_engage("analyze", lecture_video, "--fps", "2", "--interval", "4", "--model", tiny_model,
+                      "--db", db, "--name", "week 1")  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert "only per-interval aggregates" in done.stderr
+    with SessionStore(db) as store:
+        (session,) = store.sessions()
+        table = store.intervals(session.id)
+    assert session.status == "completed" and session.name == "week 1"
+    assert session.settings["fps"] == 2 and session.settings["model_version"] == "tiny-test"
+    assert table["offset_s"].tolist() == [0.0, 4.0, 8.0]
+    assert table["frames"].tolist() == [8, 8, 8]
+    assert table["faces_max"].tolist() == [3, 2, 3]  # the third face is away from 4 s to 8 s
+    assert table["faces_mean"].tolist() == [3.0, 2.0, 3.0]
+    assert (table["start_wall"].diff().dropna().dt.total_seconds() == 4.0).all()
+
+
+def test_session_folder_holds_no_images_after_a_run(tmp_path, tiny_model, lecture_video):
+    folder = tmp_path / "sessions"
+    done = run_engage("analyze", lecture_video, "--model", tiny_model, "--db", folder / "engage.db", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert written and all(p.suffix.lower() not in MEDIA_SUFFIXES for p in written), written
+
+
+def test_live_on_a_file_without_display_falls_back_to_headless(tmp_path, tiny_model, lecture_video):
+    db = tmp_path / "s.db"
+    done = run_engage("live", "--source", lecture_video, "--model", tiny_model, "--db", db, "--interval", "5")
+    assert done.returncode == 0, done.stderr
+    assert "no display found" in done.stderr
+    with SessionStore(db) as store:
+        (session,) = store.sessions()
+        assert session.status == "completed"
+        assert store.intervals(session.id)["frames"].sum() >= 15  # 12 s of video at 2 fps, real-time pacing
+
+
+def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_path, tiny_model, lecture_video):
+    db = tmp_path / "s.db"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("DISPLAY", None)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "live", "--source", str(lecture_video), "--no-preview",
+         "--interval", "1", "--model", str(tiny_model), "--db", str(db)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 60
+        closed = 0
+        while time.monotonic() < deadline and closed < 3:
+            time.sleep(0.2)
+            if db.exists():
+                with sqlite3.connect(db) as reader:
+                    closed = reader.execute("SELECT COUNT(*) FROM intervals").fetchone()[0]
+        assert closed >= 3, "live session wrote no intervals"
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.wait()
+    with sqlite3.connect(db) as reader:
+        indexes = [row[0] for row in reader.execute("SELECT idx FROM intervals ORDER BY idx")]
+    assert indexes == list(range(len(indexes))) and len(indexes) >= 3
+    listed = run_engage("sessions", "--db", db)
+    assert listed.returncode == 0 and "interrupted" in listed.stdout
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["analyze", "nowhere.mp4"], "video file nowhere.mp4 not found"),
+        (["live", "--source", "7"], "camera 7 could not be opened"),
+        (["live", "--source", "rtsp://127.0.0.1:9/x"], "stream rtsp://127.0.0.1:9/x could not be opened"),
+        (["analyze", "VIDEO", "--fps", "0"], "--fps must be between"),
+        (["analyze", "VIDEO", "--fps", "fast"], "--fps must be a number"),
+        (["analyze", "VIDEO", "--interval", "0.1"], "--interval must be between"),
+        (["analyze", "VIDEO", "--model", "MISSING"], "missing.tflite is missing"),
+        (["analyze", "VIDEO", "--db", "BLOCKED/sub/s.db"], "cannot be created"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2_and_no_running_session(tmp_path, tiny_model, lecture_video, args, message):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("a file where a folder should be")
+    replace = {"VIDEO": str(lecture_video), "MISSING": str(tmp_path / "missing.tflite"), "BLOCKED": str(blocker)}
+    args = [replace.get(a, a.replace("BLOCKED", str(blocker))) for a in args]
+    db = tmp_path / "s.db"
+    extra = [] if "--model" in args else ["--model", str(tiny_model)]
+    extra += [] if "--db" in args else ["--db", str(db)]
+    done = run_engage(*args, *extra)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr, done.stderr
+    if db.exists():
+        assert all(s.status != "running" for s in SessionStore(db).sessions())
+
+
+def test_corrupt_model_is_one_line_error(tmp_path, lecture_video, tiny_model):
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"garbage" * 50)
+    broken.with_suffix(".json").write_text(Path(tiny_model).with_suffix(".json").read_text())
+    done = run_engage("analyze", lecture_video, "--model", broken, "--db", tmp_path / "s.db")
+    assert done.returncode == 2 and "could not be loaded" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_help_does_not_import_tensorflow():
+    code = "import sys; from monitor.cli import build_parser; build_parser(); print('tensorflow' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert done.stdout.strip() == "False"
+    assert run_engage("--help").returncode == 0
+
+
+def test_classify_images_with_detection_and_as_crops(tmp_path, tiny_model):
+    import cv2
+
+    from monitor.demo import portrait, render_frame
+
+    cv2.imwrite(str(tmp_path / "class.png"), render_frame(640, 360, 3, 0.0))
+    cv2.imwrite(str(tmp_path / "crop.jpg"), cv2.cvtColor(portrait(), cv2.COLOR_BGR2GRAY)[60:160, 50:150])
+    out = tmp_path / "faces.csv"
+    done = run_engage("classify", tmp_path / "class.png", "--model", tiny_model, "--csv", out)
+    assert done.returncode == 0, done.stderr
+    import pandas as pd
+
+    table = pd.read_csv(out)
+    assert len(table) == 3 and list(table.columns[:7]) == ["file", "face", "x", "y", "w", "h", "label"]
+    crops = run_engage("classify", tmp_path / "crop.jpg", "--no-detect", "--model", tiny_model)
+    assert crops.returncode == 0 and "1 face(s) in 1 image(s)" in crops.stderr
+    assert any(label in crops.stdout for label in ("positive", "neutral", "negative"))
+    bad = tmp_path / "bad.png"
+    bad.write_text("nope")
+    failed = run_engage("classify", bad, "--model", tiny_model)
+    assert failed.returncode == 2 and "is not a readable image" in failed.stderr

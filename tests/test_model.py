@@ -1,0 +1,65 @@
+import json
+import shutil
+
+import numpy as np
+import pytest
+
+from monitor.errors import EngageError
+from monitor.model import CLASSES, ExpressionClassifier, ModelCard, card_path_for
+
+
+def test_tiny_model_classifies_crops_of_any_size_and_colour_in_one_batch(tiny_model):
+    classifier = ExpressionClassifier(tiny_model)
+    crops = [
+        np.zeros((120, 90, 3), np.uint8),
+        np.full((20, 20), 128, np.uint8),
+        np.zeros((50, 50, 4), np.uint8),
+    ]
+    probs = classifier.predict(crops)
+    assert probs.shape == (3, 3)
+    np.testing.assert_allclose(probs.sum(axis=1), 1.0, atol=1e-5)
+    assert classifier.predict([]).shape == (0, 3)
+    assert classifier.predict(crops[:1]).shape == (1, 3)
+
+
+def test_flip_average_averages_mirror_images(tiny_model):
+    classifier = ExpressionClassifier(tiny_model)
+    crop = np.random.default_rng(1).integers(0, 255, (32, 32), dtype=np.uint8)
+    plain = classifier.predict([crop, crop[:, ::-1].copy()])
+    classifier.card.flip_average = True
+    averaged = classifier.predict([crop])
+    np.testing.assert_allclose(averaged[0], plain.mean(axis=0), atol=1e-5)
+
+
+def test_missing_or_corrupt_model_and_card_are_clear_errors(tiny_model, tmp_path):
+    with pytest.raises(EngageError, match="model file .* is missing"):
+        ExpressionClassifier(tmp_path / "none.tflite")
+    broken = tmp_path / "broken.tflite"
+    broken.write_bytes(b"not a flatbuffer at all" * 10)
+    shutil.copy(card_path_for(tiny_model), card_path_for(broken))
+    with pytest.raises(EngageError, match="could not be loaded"):
+        ExpressionClassifier(broken)
+    nocard = tmp_path / "nocard.tflite"
+    shutil.copy(tiny_model, nocard)
+    with pytest.raises(EngageError, match="card .* is missing"):
+        ExpressionClassifier(nocard)
+    card_path_for(nocard).write_text("{not json")
+    with pytest.raises(EngageError, match="not a valid card"):
+        ExpressionClassifier(nocard)
+
+
+def test_card_must_match_model_input(tiny_model, tmp_path):
+    model = tmp_path / "m.tflite"
+    shutil.copy(tiny_model, model)
+    card = json.loads(card_path_for(tiny_model).read_text())
+    card["input_size"] = 48
+    card_path_for(model).write_text(json.dumps(card))
+    with pytest.raises(EngageError, match="does not match its card"):
+        ExpressionClassifier(model)
+
+
+def test_card_round_trip(tmp_path):
+    card = ModelCard(version="v1", input_size=64, metrics={"a": {"accuracy": 0.9}})
+    card.write(tmp_path / "c.json")
+    again = ModelCard.read(tmp_path / "c.json")
+    assert again == card and tuple(again.classes) == CLASSES

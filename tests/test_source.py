@@ -1,0 +1,64 @@
+import time
+
+import numpy as np
+import pytest
+
+from monitor.errors import EngageError
+from monitor.source import LatestFrameReader, open_capture, parse_source, sample_video, valid_frame
+
+
+def test_parse_source():
+    assert parse_source("0") == 0 and parse_source("2") == 2
+    assert parse_source("lecture.mp4") == "lecture.mp4"
+    assert parse_source("rtsp://cam/1") == "rtsp://cam/1"
+
+
+def test_sample_video_uses_media_time_at_the_requested_rate(lecture_video):
+    offsets = [f.offset_s for f in sample_video(open_capture(str(lecture_video)), fps=2)]
+    assert len(offsets) == 24
+    np.testing.assert_allclose(offsets[:4], [0.0, 0.5, 1.0, 1.5])
+
+
+def test_sample_video_never_exceeds_native_rate(lecture_video):
+    frames = list(sample_video(open_capture(str(lecture_video)), fps=30))
+    assert len(frames) == 120
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("missing.mp4", "video file missing.mp4 not found"),
+        (57, "camera 57 could not be opened"),
+        ("rtsp://127.0.0.1:9/none", "stream rtsp://127.0.0.1:9/none could not be opened"),
+    ],
+)
+def test_unopenable_sources_are_clear_errors(source, message):
+    with pytest.raises(EngageError, match=message):
+        open_capture(source)
+
+
+def test_non_video_file_is_a_clear_error(tmp_path):
+    bogus = tmp_path / "notes.mp4"
+    bogus.write_text("not a video")
+    with pytest.raises(EngageError, match="is not a readable video"):
+        open_capture(str(bogus))
+
+
+def test_valid_frame_rejects_garbage():
+    assert valid_frame(np.zeros((48, 64, 3), np.uint8))
+    assert valid_frame(np.zeros((48, 64), np.uint8))
+    for garbage in (None, np.zeros((0, 0, 3), np.uint8), np.zeros((48, 64, 3), np.float32),
+                    np.zeros((48, 64, 2), np.uint8), np.zeros(10, np.uint8), "frame"):  # fmt: skip
+        assert not valid_frame(garbage)
+
+
+def test_latest_frame_reader_plays_a_file_in_real_time_and_hands_out_only_new_frames(lecture_video):
+    reader = LatestFrameReader(str(lecture_video), open_capture(str(lecture_video))).start()
+    try:
+        first = reader.latest(timeout=2)
+        assert first is not None
+        time.sleep(0.35)  # ~3 frames at 10 fps pass; only the newest is returned
+        assert reader.latest(timeout=1) is not None
+        assert reader.latest(timeout=0) is None
+    finally:
+        reader.stop()
