@@ -8,7 +8,7 @@ def test_haar_finds_every_pasted_face_and_maps_boxes_back_from_the_downscaled_co
     frame = render_frame(1280, 720, 6, t=0.0)
     boxes = HaarDetector(detect_width=640).detect(frame)
     assert len(boxes) == 6
-    for x, y, size in face_positions(1280, 720, 6):
+    for x, _y, size in face_positions(1280, 720, 6):
         assert any(b.x >= x - 10 and b.x + b.w <= x + size + 10 and b.w > size * 0.3 for b in boxes)
 
 

@@ -32,7 +32,7 @@ def test_flip_average_averages_mirror_images(tiny_model):
 
 
 def test_missing_or_corrupt_model_and_card_are_clear_errors(tiny_model, tmp_path):
-    with pytest.raises(EngageError, match="model file .* is missing"):
+    with pytest.raises(EngageError, match=r"model file .* is missing"):
         ExpressionClassifier(tmp_path / "none.tflite")
     broken = tmp_path / "broken.tflite"
     broken.write_bytes(b"not a flatbuffer at all" * 10)
@@ -41,7 +41,7 @@ def test_missing_or_corrupt_model_and_card_are_clear_errors(tiny_model, tmp_path
         ExpressionClassifier(broken)
     nocard = tmp_path / "nocard.tflite"
     shutil.copy(tiny_model, nocard)
-    with pytest.raises(EngageError, match="card .* is missing"):
+    with pytest.raises(EngageError, match=r"card .* is missing"):
         ExpressionClassifier(nocard)
     card_path_for(nocard).write_text("{not json")
     with pytest.raises(EngageError, match="not a valid card"):

@@ -72,7 +72,7 @@ def test_resolve_by_id_prefix_and_ambiguity(tmp_path):
         store.create_session("Chemistry", "x", {}, START)
         assert store.resolve(str(a)).id == a
         assert store.resolve("chem").name == "Chemistry"
-        with pytest.raises(EngageError, match="ambiguous.*Physics week 1.*Physics week 2|ambiguous.*week 2.*week 1"):
+        with pytest.raises(EngageError, match=r"ambiguous.*week 1.*week 2|ambiguous.*week 2.*week 1"):
             store.resolve("Phys")
         with pytest.raises(EngageError, match="no session matches 'Bio'"):
             store.resolve("Bio")
