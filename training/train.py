@@ -175,7 +175,7 @@ def train(config: TrainConfig) -> Path:
     )
     best = config.out / "best.keras"
     callbacks = [
-        keras.callbacks.BackupAndRestore(str(config.out / "backup")),
+        keras.callbacks.BackupAndRestore(str(config.out / "backup"), double_checkpoint=True),
         keras.callbacks.ModelCheckpoint(str(best), monitor="val_accuracy", mode="max", save_best_only=True),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience),
         keras.callbacks.CSVLogger(str(config.out / "history.csv"), append=True),

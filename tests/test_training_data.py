@@ -1,0 +1,74 @@
+import csv
+
+import numpy as np
+import pytest
+
+from monitor.errors import EngageError
+from tests.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
+from training.data import load_dataset
+from training.labels import LabelMapping
+
+
+def test_default_mapping_and_overrides():
+    mapping = LabelMapping()
+    assert [mapping.class_index(e) for e in ("happy", "surprise", "neutral", "sad", "contempt")] == [0, 0, 1, 2, 2]
+    custom = LabelMapping.parse("surprise=neutral, disgust=drop")
+    assert custom.class_index("surprise") == 1 and custom.class_index("disgust") is None
+    with pytest.raises(ValueError, match="unknown classes"):
+        LabelMapping.parse("happy=joyful")
+
+
+@pytest.mark.parametrize("layout", ["csv", "folders", "ferplus"])
+def test_every_layout_reads_splits_and_labels(tmp_path, layout):
+    writer = {"csv": write_fer2013_csv, "folders": write_image_folders, "ferplus": write_ferplus}[layout]
+    path = writer(tmp_path / "fer2013.csv" if layout == "csv" else tmp_path)
+    data = load_dataset(path, LabelMapping())
+    assert data.images.shape == (42, 48, 48) and data.images.dtype == np.uint8
+    assert {s: int((data.splits == s).sum()) for s in ("train", "val", "test")} == {"train": 14, "val": 14, "test": 14}
+    np.testing.assert_allclose(data.targets.sum(axis=1), 1.0)
+    if layout == "ferplus":
+        assert data.skipped["no image name (not a face)"] == 1
+
+
+def test_fer2013_labels_are_mapped_from_emotion_codes(tmp_path):
+    data = load_dataset(write_fer2013_csv(tmp_path / "f.csv", per_usage=7), LabelMapping())
+    # codes 0..6 = angry disgust fear happy sad surprise neutral
+    assert data.labels[:7].tolist() == [2, 2, 2, 0, 2, 0, 1]
+
+
+def test_ferplus_soft_labels_are_vote_shares_and_majority_is_hard(tmp_path):
+    path = write_ferplus(tmp_path, per_usage=7)
+    soft = load_dataset(path, LabelMapping(), soft=True)
+    hard = load_dataset(path, LabelMapping(), soft=False)
+    # first row: 7 neutral + 3 happiness votes
+    np.testing.assert_allclose(soft.targets[0], [0.3, 0.7, 0.0])
+    np.testing.assert_allclose(hard.targets[0], [0.0, 1.0, 0.0])
+
+
+def test_fer2013_csv_bad_rows_name_file_and_row(tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_text("emotion,pixels,Usage\n3," + " ".join(["1"] * 2304) + ",Training\n3,1 2 3,Training\n")
+    with pytest.raises(EngageError, match=r"bad.csv row 3: expected 2304 grey levels"):
+        load_dataset(path, LabelMapping())
+    path.write_text("emotion,pixels,Usage\n9," + " ".join(["1"] * 2304) + ",Training\n")
+    with pytest.raises(EngageError, match=r"bad.csv row 2: unknown emotion '9'"):
+        load_dataset(path, LabelMapping())
+
+
+def test_missing_or_empty_folders_are_clear_errors(tmp_path):
+    with pytest.raises(EngageError, match="no such file or folder"):
+        load_dataset(tmp_path / "absent", LabelMapping())
+    (tmp_path / "train").mkdir()
+    with pytest.raises(EngageError, match="train: missing or empty"):
+        load_dataset(tmp_path, LabelMapping())
+    (tmp_path / "train" / "bored").mkdir()
+    with pytest.raises(EngageError, match="unknown emotion folder"):
+        load_dataset(tmp_path, LabelMapping())
+
+
+def test_ferplus_rows_that_do_not_match_images_are_an_error(tmp_path):
+    path = write_ferplus(tmp_path, per_usage=2)
+    with path.open("a", newline="") as handle:
+        csv.writer(handle).writerow(["Training", "fer9999999.png", 10, 0, 0, 0, 0, 0, 0, 0, 0, 0])
+    with pytest.raises(EngageError, match=r"fer2013new.csv row 9: image .*fer9999999.png is missing"):
+        load_dataset(path, LabelMapping())

@@ -1,0 +1,73 @@
+"""Tiny real training runs through `engage train` / `engage evaluate`, in each data layout."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from monitor.cli import main
+from monitor.model import ExpressionClassifier
+from tests.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
+
+TINY = ["--input-size", "32", "--alpha", "0.25", "--epochs", "2", "--max-steps", "2", "--batch-size", "8"]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("layout", ["csv", "folders", "ferplus"])
+def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_path, layout, capsys):
+    writer = {"csv": write_fer2013_csv, "folders": write_image_folders, "ferplus": write_ferplus}[layout]
+    data = writer(tmp_path / "fer2013.csv" if layout == "csv" else tmp_path / "data")
+    out = tmp_path / "run"
+    assert main(["train", "--data", str(data), "--out", str(out), *TINY]) == 0
+    assert "epoch 2/2" in capsys.readouterr().out
+    for name in ("model.tflite", "model.json", "model-int8.tflite", "history.png", "best.keras"):
+        assert (out / name).is_file(), name
+
+    classifier = ExpressionClassifier(out / "model.tflite")
+    assert classifier.card.input_size == 32 and classifier.card.training["alpha"] == 0.25
+    assert classifier.predict([np.zeros((60, 60, 3), np.uint8)]).shape == (1, 3)
+    assert ExpressionClassifier(out / "model-int8.tflite").card.quantization == "int8"
+
+    option = "--ferplus" if layout == "ferplus" else "--fer2013"
+    assert main(["evaluate", "--model", str(out / "model.tflite"), option, str(data), "--update-card"]) == 0
+    key = ("ferplus" if layout == "ferplus" else "fer2013") + "_privatetest"
+    card = json.loads((out / "model.json").read_text())
+    assert card["metrics"][key]["images"] == 14
+    assert len(card["metrics"][key]["confusion"]) == 3
+    assert (out / "model-evaluation" / f"confusion-{key}.png").is_file()
+
+
+@pytest.mark.slow
+def test_killed_training_resumes_from_its_backup(tmp_path):
+    data = write_fer2013_csv(tmp_path / "fer2013.csv")
+    out = tmp_path / "run"
+    args = ["train", "--data", data, "--out", out, *TINY[:6], "--epochs", "30", "--batch-size", "8"]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    command = [sys.executable, "-m", "monitor.cli", *map(str, args)]
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and not (out / "backup").is_dir():
+            time.sleep(0.2)
+        time.sleep(1.0)
+    finally:
+        process.kill()
+        process.wait()
+    done_before = len((out / "history.csv").read_text().strip().splitlines()) - 1
+    assert 1 <= done_before < 30
+    resumed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    assert resumed.returncode == 0, resumed.stderr
+    first_epoch = next(line for line in resumed.stdout.splitlines() if line.startswith("epoch "))
+    assert first_epoch.startswith(f"epoch {done_before + 1}/30") or first_epoch.startswith(
+        f"epoch {done_before + 2}/30"
+    )
+    assert "epoch 30/30" in resumed.stdout
+
+
+def test_bad_training_input_is_exit_2(tmp_path, capsys):
+    assert main(["train", "--data", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "run")]) == 2
+    assert "absent.csv: no such file or folder" in capsys.readouterr().err
