@@ -26,9 +26,10 @@ def session_table(store: SessionStore, session: SessionInfo) -> pd.DataFrame:
     table.insert(0, "session_name", session.name)
     table.insert(0, "session_id", session.id)
     starts = table["offset_s"].tolist()
+    ends = [*starts[1:], float("inf")][: len(starts)]  # the last interval also takes markers after its end
     table["markers"] = [
         "; ".join(markers.loc[(markers["offset_s"] >= start) & (markers["offset_s"] < end), "text"])
-        for start, end in zip(starts, [*starts[1:], float("inf")], strict=True)
+        for start, end in zip(starts, ends, strict=True)
     ]
     return table[list(CSV_COLUMNS)]
 

@@ -53,7 +53,7 @@ class Pipeline:
         self.store = store
         self.settings = settings
         self.tracker = IoUTracker()
-        self.start_wall = start_wall or now()
+        self.start_wall = start_wall or now().replace(microsecond=0)
         self.aggregator = IntervalAggregator(settings.interval_s, self.start_wall)
         self.session_id = store.create_session(
             name, source, settings.settings_dict(detector, classifier), self.start_wall

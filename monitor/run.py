@@ -9,7 +9,7 @@ from contextlib import contextmanager
 
 import cv2
 
-from monitor.console import StatusLine, format_duration, progress_bar, status_text, warn
+from monitor.console import StatusLine, format_duration, info, progress_bar, status_text, warn
 from monitor.pipeline import Pipeline
 from monitor.preview import PreviewWindow
 from monitor.source import Frame, LatestFrameReader, frame_count, media_fps, sample_video
@@ -52,6 +52,8 @@ def run_live(pipeline: Pipeline, reader: LatestFrameReader, preview: PreviewWind
                     elapsed = time.monotonic() - started
                 next_due = max(next_due + period, time.monotonic())
                 result = pipeline.process(image, elapsed)
+                if pipeline.frames == 1:
+                    info(f"first frame analyzed {time.monotonic() - started:.1f} s after the source opened")
                 fps = pipeline.frames / elapsed if elapsed > 0 else 0.0
                 faces = len(result.faces) if result else 0
                 engagement = result.engagement if result else None

@@ -1,0 +1,131 @@
+"""Session management from the terminal: sessions, show, export, mark, rename, delete, prune."""
+
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from monitor.cli import main
+from monitor.demo import render_frame
+from monitor.detect import HaarDetector
+from monitor.export import CSV_COLUMNS, read_csv
+from monitor.model import ExpressionClassifier
+from monitor.pipeline import Pipeline, PipelineSettings
+from monitor.store import SessionStore
+
+
+@pytest.fixture
+def recorded(tmp_path, tiny_model):
+    """A database with one completed session of 25 s (3 faces, one away 10-20 s) written by the real pipeline."""
+    db = tmp_path / "engage.db"
+    store = SessionStore(db)
+    pipeline = Pipeline(HaarDetector(), ExpressionClassifier(tiny_model), store, PipelineSettings(2, 5),
+                        name="Physics week 1", source="lecture.mp4")  # fmt: skip
+    for step in range(50):
+        t = step / 2
+        pipeline.process(render_frame(640, 360, 3, t, absent={2} if 10 <= t < 20 else set()), t)
+    store.add_marker(pipeline.session_id, "slide 12: proofs", 7.5, pipeline.start_wall + timedelta(seconds=7.5))
+    pipeline.finish("completed", 25.0)
+    store.close()
+    return db
+
+
+def test_export_round_trip_with_pandas(recorded, tmp_path, capsys):
+    out = tmp_path / "out" / "week1.csv"
+    assert main(["export", "Physics", "-o", str(out), "--db", str(recorded)]) == 0
+    table = read_csv(out)
+    assert list(table.columns) == list(CSV_COLUMNS)
+    with SessionStore(recorded) as store:
+        stored = store.intervals(1)
+    assert len(table) == 5 == len(stored)
+    for column in ("offset_s", "faces_mean", "engagement", "p_positive", "n_negative", "frames"):
+        np.testing.assert_allclose(table[column], stored[column], atol=1e-4)
+    assert (table["start_time"].dt.tz_convert("UTC") == stored["start_wall"]).all()
+    assert table["markers"].tolist() == ["", "slide 12: proofs", "", "", ""]
+    assert table["faces_max"].tolist() == [3, 3, 2, 2, 3]
+    text = out.read_text(encoding="utf-8")
+    assert text.splitlines()[0] == ",".join(CSV_COLUMNS)
+    assert "+00:00" in text or "-" in text.splitlines()[1].split(",")[3][19:]
+
+
+def test_export_all_into_one_file_with_session_column(recorded, tmp_path):
+    with SessionStore(recorded) as store:
+        other = store.create_session("Chemistry", "camera 0", {}, datetime.now(UTC))
+        store.finish_session(other, "interrupted")
+    out = tmp_path / "all.csv"
+    assert main(["export", "--all", "-o", str(out), "--db", str(recorded)]) == 0
+    assert read_csv(out)["session_id"].unique().tolist() == [1]  # the interrupted one has no interval yet
+    assert main(["export", "Chem", "-o", str(tmp_path / "chem.csv"), "--db", str(recorded)]) == 0
+    assert pd.read_csv(tmp_path / "chem.csv").empty
+
+
+def test_sessions_and_show(recorded, capsys):
+    assert main(["sessions", "--db", str(recorded)]) == 0
+    listing = capsys.readouterr().out
+    assert "Physics week 1" in listing and "completed" in listing and "0:25" in listing
+    assert main(["show", "1", "--db", str(recorded)]) == 0
+    shown = capsys.readouterr().out
+    assert "duration 0:25" in shown and "lowest" in shown and "slide 12: proofs" in shown
+    assert "timeline    |" in shown
+
+
+def test_mark_adds_to_the_running_session_only(recorded, capsys):
+    assert main(["mark", "quiz", "--db", str(recorded)]) == 2
+    assert "no session is running" in capsys.readouterr().err
+    with SessionStore(recorded) as store:
+        running = store.create_session("Live now", "camera 0", {}, datetime.now(UTC) - timedelta(seconds=30))
+    assert main(["mark", "quiz time", "--db", str(recorded)]) == 0
+    with SessionStore(recorded) as store:
+        (marker,) = store.markers(running).itertuples()
+    assert marker.text == "quiz time" and 29 <= marker.offset_s <= 60
+
+
+def test_rename_delete_and_prune(recorded, capsys):
+    assert main(["rename", "1", "Physics: kinematics", "--db", str(recorded)]) == 0
+    with SessionStore(recorded) as store:
+        assert store.session(1).name == "Physics: kinematics"
+        old = store.create_session("Last term", "camera 0", {}, datetime.now(UTC) - timedelta(days=200))
+        store.finish_session(old, "completed")
+    assert main(["delete", "1", "--db", str(recorded)]) == 2  # no terminal to confirm, no --yes
+    assert "without --yes" in capsys.readouterr().err
+    assert main(["prune", "--older-than", "90d", "--yes", "--db", str(recorded)]) == 0
+    with SessionStore(recorded) as store:
+        assert [s.id for s in store.sessions()] == [1]
+    assert main(["delete", "Physics", "--yes", "--db", str(recorded)]) == 0
+    with SessionStore(recorded) as store:
+        assert store.sessions() == []
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["show", "42"], "no session matches '42'; sessions: 1 (Physics week 1)"),
+        (["export", "Bio"], "no session matches 'Bio'"),
+        (["export", "1", "-o", "BLOCKED/x.csv"], "cannot write"),
+        (["prune", "--older-than", "soon"], "expected a number with h, d or w"),
+        (["export"], "give one SESSION or --all"),
+    ],
+)
+def test_bad_session_commands_are_one_line_exit_2(recorded, tmp_path, capsys, args, message):
+    blocker = tmp_path / "blocker"
+    blocker.write_text("file")
+    args = [a.replace("BLOCKED", str(blocker)) for a in args]
+    assert main([*args, "--db", str(recorded)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and message in err[0]
+
+
+def test_ambiguous_prefix_lists_candidates(recorded, capsys):
+    with SessionStore(recorded) as store:
+        store.create_session("Physics week 2", "x", {}, datetime.now(UTC))
+    assert main(["show", "Phys", "--db", str(recorded)]) == 2
+    assert "ambiguous" in capsys.readouterr().err
+
+
+def test_corrupt_database_is_exit_2_and_left_untouched(tmp_path, capsys):
+    db = tmp_path / "engage.db"
+    db.write_bytes(b"garbage" * 1000)
+    assert main(["sessions", "--db", str(db)]) == 2
+    assert "cannot be used" in capsys.readouterr().err
+    assert db.read_bytes() == b"garbage" * 1000
