@@ -7,7 +7,6 @@ Prints medians over all analyzed frames; the machine is shared and noisy, so com
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import subprocess
 import sys
