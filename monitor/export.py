@@ -34,11 +34,16 @@ def session_table(store: SessionStore, session: SessionInfo) -> pd.DataFrame:
     return table[list(CSV_COLUMNS)]
 
 
+def csv_text(table: pd.DataFrame) -> str:
+    """The CSV: a header row, 4 decimals, missing values as empty cells."""
+    return table.to_csv(index=False, float_format="%.4f", lineterminator="\n")
+
+
 def write_csv(table: pd.DataFrame, path: Path) -> Path:
-    """UTF-8 with a header row; missing values are empty cells."""
+    """Write `csv_text(table)` as UTF-8."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        table.to_csv(path, index=False, encoding="utf-8", float_format="%.4f", lineterminator="\n")
+        path.write_text(csv_text(table), encoding="utf-8")
     except OSError as exc:
         raise EngageError(f"cannot write {path}: {exc.strerror or exc}") from None
     return path

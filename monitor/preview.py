@@ -8,10 +8,10 @@ import sys
 import cv2
 import numpy as np
 
+from monitor.report import CLASS_COLOURS
 from monitor.types import FrameResult
 
-# BGR colours per class, shared in spirit with the dashboard palette.
-CLASS_COLOURS = {"positive": (96, 174, 39), "neutral": (180, 150, 90), "negative": (60, 76, 231)}
+BGR_COLOURS = {name: tuple(int(hex_[i : i + 2], 16) for i in (5, 3, 1)) for name, hex_ in CLASS_COLOURS.items()}
 
 
 def display_available() -> bool:
@@ -26,7 +26,7 @@ def draw(image: np.ndarray, result: FrameResult | None) -> np.ndarray:
     if result is None:
         return canvas
     for face in result.faces:
-        b, colour = face.box, CLASS_COLOURS[face.label]
+        b, colour = face.box, BGR_COLOURS[face.label]
         cv2.rectangle(canvas, (b.x, b.y), (b.x + b.w, b.y + b.h), colour, 2)
         text = f"#{face.track_id} {face.label} {face.probabilities.max():.0%}"
         cv2.putText(canvas, text, (b.x, max(b.y - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)

@@ -1,0 +1,126 @@
+"""Pure figure builders: pandas DataFrames (as the store returns them) in, plotly Figures out."""
+
+from __future__ import annotations
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from monitor.model import CLASSES
+from monitor.report import CLASS_COLOURS
+from monitor.store import now
+
+ENGAGEMENT_COLOUR = "#2C3E50"
+FACES_COLOUR = "#95A5A6"
+COMPARE_COLOURS = ("#2C3E50", "#E67E22", "#8E44AD", "#16A085", "#C0392B", "#2980B9")
+FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 16}
+
+
+def smooth(values: pd.Series, window: int) -> pd.Series:
+    """Centred rolling mean over `window` intervals that never fills an interval that has no value."""
+    if window <= 1:
+        return values
+    smoothed = values.rolling(window, center=True, min_periods=1).mean()
+    return smoothed.where(values.notna())
+
+
+def class_shares(intervals: pd.DataFrame) -> pd.DataFrame:
+    """Share of face observations per class in each interval, NaN where no face was seen."""
+    counts = intervals[[f"n_{c}" for c in CLASSES]].astype(float)
+    total = counts.sum(axis=1)
+    shares = counts.div(total.where(total > 0), axis=0)
+    shares.columns = list(CLASSES)
+    return shares
+
+
+def _minutes(intervals: pd.DataFrame) -> pd.Series:
+    return intervals["offset_s"] / 60.0
+
+
+def _segments(mask: pd.Series) -> list[pd.Index]:
+    """Runs of consecutive True rows, so a stacked area is never drawn across a gap."""
+    runs, current = [], []
+    for index, value in mask.items():
+        if value:
+            current.append(index)
+        elif current:
+            runs.append(pd.Index(current))
+            current = []
+    if current:
+        runs.append(pd.Index(current))
+    return runs
+
+
+def _layout(fig: go.Figure, title: str) -> go.Figure:
+    fig.update_layout(
+        title={"text": title, "x": 0.01},
+        font=FONT,
+        template="plotly_white",
+        hovermode="x unified",
+        legend={"orientation": "h", "y": -0.12},
+        margin={"l": 70, "r": 70, "t": 70, "b": 40},
+    )
+    return fig
+
+
+def timeline_figure(
+    intervals: pd.DataFrame, markers: pd.DataFrame | None = None, window: int = 1, title: str = ""
+) -> go.Figure:
+    """Engagement and faces (top) and the stacked class shares (bottom) over minutes of lecture time."""
+    fig = make_subplots(
+        rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.08,
+        specs=[[{"secondary_y": True}], [{}]],
+    )  # fmt: skip
+    minutes = _minutes(intervals)
+    clock = intervals["start_wall"].dt.tz_convert(now().tzinfo).dt.strftime("%H:%M:%S")
+    hover = "%{y:.2f} at %{customdata}<extra>%{fullData.name}</extra>"
+    fig.add_trace(
+        go.Scatter(x=minutes, y=smooth(intervals["engagement"], window), name="engagement", mode="lines+markers",
+                   line={"color": ENGAGEMENT_COLOUR, "width": 3}, marker={"size": 5}, connectgaps=False,
+                   customdata=clock, hovertemplate=hover),
+        row=1, col=1,
+    )  # fmt: skip
+    faces = intervals["faces_mean"].where(intervals["frames"] > 0)
+    fig.add_trace(
+        go.Scatter(x=minutes, y=faces, name="faces", mode="lines", line={"color": FACES_COLOUR, "dash": "dot"},
+                   connectgaps=False, customdata=clock, hovertemplate="%{y:.1f} faces<extra></extra>"),
+        row=1, col=1, secondary_y=True,
+    )  # fmt: skip
+    shares = class_shares(intervals).apply(lambda column: smooth(column, window))
+    for k, rows in enumerate(_segments(shares.notna().all(axis=1))):
+        for name in CLASSES:
+            fig.add_trace(
+                go.Scatter(x=minutes[rows], y=shares.loc[rows, name], name=name, stackgroup=f"run{k}",
+                           mode="lines", line={"color": CLASS_COLOURS[name], "width": 0.5},
+                           fillcolor=CLASS_COLOURS[name], legendgroup=name, showlegend=k == 0,
+                           hovertemplate=f"{name} %{{y:.0%}}<extra></extra>"),
+                row=2, col=1,
+            )  # fmt: skip
+    for marker in (markers if markers is not None else pd.DataFrame()).itertuples():
+        fig.add_vline(x=marker.offset_s / 60, line={"color": "#7F8C8D", "dash": "dash", "width": 1.5})
+        fig.add_annotation(x=marker.offset_s / 60, y=1.02, yref="paper", text=marker.text, showarrow=False,
+                           font={"size": 13, "color": "#34495E"}, xanchor="left")  # fmt: skip
+    fig.update_yaxes(title_text="engagement (0-1)", range=[0, 1.02], row=1, col=1, secondary_y=False)
+    most = float(faces.max()) if faces.notna().any() else 1.0
+    fig.update_yaxes(title_text="faces", range=[0, most * 1.25 + 0.5], dtick=max(1, math.ceil(most / 5)),
+                     showgrid=False, row=1, col=1, secondary_y=True)  # fmt: skip
+    fig.update_yaxes(title_text="expressions", range=[0, 1], tickformat=".0%", row=2, col=1)
+    fig.update_xaxes(title_text="minutes since start", row=2, col=1)
+    return _layout(fig, title)
+
+
+def compare_figure(sessions: dict[str, pd.DataFrame], window: int = 1) -> go.Figure:
+    """Engagement of several sessions overlaid on minutes since each one's start."""
+    fig = go.Figure()
+    for k, (name, intervals) in enumerate(sessions.items()):
+        fig.add_trace(
+            go.Scatter(x=_minutes(intervals), y=smooth(intervals["engagement"], window), name=name,
+                       mode="lines+markers", connectgaps=False, marker={"size": 4},
+                       line={"color": COMPARE_COLOURS[k % len(COMPARE_COLOURS)], "width": 3},
+                       hovertemplate="%{y:.2f}<extra>%{fullData.name}</extra>"),
+        )  # fmt: skip
+    fig.update_yaxes(title_text="engagement (0-1)", range=[0, 1.02])
+    fig.update_xaxes(title_text="minutes since start")
+    return _layout(fig, "Engagement compared")

@@ -1,0 +1,143 @@
+"""Page layout: session list, controls, summary cards and the main figure."""
+
+from __future__ import annotations
+
+from dash import dash_table, dcc, html
+
+from monitor.console import format_duration
+from monitor.store import SessionInfo
+
+REFRESH_MS = 5000
+TABLE_COLUMNS = [
+    {"name": "Lecture", "id": "name"},
+    {"name": "Date", "id": "date"},
+    {"name": "Duration", "id": "duration"},
+    {"name": "Engagement", "id": "engagement", "type": "numeric"},
+    {"name": "Faces", "id": "faces", "type": "numeric"},
+    {"name": "Status", "id": "status"},
+]
+
+
+def session_rows(sessions: list[SessionInfo]) -> list[dict[str, object]]:
+    return [
+        {
+            "id": s.id,
+            "name": s.name,
+            "date": f"{s.started_at:%Y-%m-%d %H:%M}",
+            "duration": format_duration(s.duration_s),
+            "engagement": None if s.mean_engagement is None else round(s.mean_engagement, 2),
+            "faces": s.faces_seen,
+            "status": s.status,
+        }
+        for s in sessions
+    ]
+
+
+def header() -> html.Header:
+    return html.Header(
+        [
+            html.H1("engage"),
+            html.P(
+                "Facial-expression feedback on your own teaching. Only per-interval aggregates are stored: "
+                "no images, no identities."
+            ),
+        ]
+    )
+
+
+def empty_page(db: str) -> html.Div:
+    return html.Div(
+        [
+            header(),
+            html.Div(
+                [
+                    html.H2("No lectures recorded yet"),
+                    html.P("Start the monitor at the beginning of your next lecture:"),
+                    html.Pre('engage live --name "Week 1"'),
+                    html.P("or look at an example first:"),
+                    html.Pre("engage demo"),
+                    html.P(f"Sessions are read from {db}. This page updates when you reload it."),
+                ],
+                className="empty",
+                id="empty-page",
+            ),
+        ],
+        className="page",
+    )
+
+
+def page(sessions: list[SessionInfo]) -> html.Div:
+    return html.Div(
+        [
+            header(),
+            html.Section(
+                [
+                    html.H2("Lectures"),
+                    dash_table.DataTable(
+                        id="sessions-table",
+                        columns=TABLE_COLUMNS,
+                        data=session_rows(sessions),
+                        row_selectable="multi",
+                        selected_rows=[0],
+                        selected_row_ids=[sessions[0].id],
+                        sort_action="native",
+                        page_size=10,
+                        style_as_list_view=True,
+                        style_cell={"fontSize": 16, "padding": "8px", "textAlign": "left", "fontFamily": "inherit"},
+                        style_header={"fontWeight": "600", "backgroundColor": "#F4F6F7"},
+                        style_data_conditional=[
+                            {"if": {"filter_query": '{status} = "running"'}, "color": "#1E8449", "fontWeight": "600"},
+                            {"if": {"filter_query": '{status} = "interrupted"'}, "color": "#A04000"},
+                        ],
+                    ),
+                ],
+                className="card",
+            ),
+            html.Section(
+                [
+                    dcc.RadioItems(
+                        id="view",
+                        options=[
+                            {"label": " One lecture", "value": "timeline"},
+                            {"label": " Compare selected", "value": "compare"},
+                        ],  # fmt: skip
+                        value="timeline",
+                        inline=True,
+                        className="view",
+                    ),
+                    html.Div(
+                        [
+                            html.Label("Smoothing (intervals)", htmlFor="smoothing"),
+                            dcc.Slider(
+                                id="smoothing",
+                                min=1,
+                                max=9,
+                                step=2,
+                                value=1,
+                                marks={k: str(k) for k in (1, 3, 5, 7, 9)},
+                            ),  # fmt: skip
+                        ],
+                        className="smoothing",
+                    ),
+                    html.Button("Download CSV", id="download-button", className="button"),
+                    dcc.Download(id="download"),
+                ],
+                className="controls card",
+            ),
+            html.Section(id="summary", className="summary"),
+            html.Section(
+                dcc.Graph(id="main-graph", config={"displaylogo": False}, style={"height": "640px"}), className="card"
+            ),  # fmt: skip
+            dcc.Interval(id="refresh", interval=REFRESH_MS, disabled=True),
+        ],
+        className="page",
+    )
+
+
+def summary_cards(title: str, figures: list[tuple[str, str]], lows: list[str]) -> list[html.Div]:
+    cards = [html.Div([html.Div(value, className="value"), html.Div(label, className="label")], className="metric")
+             for label, value in figures]  # fmt: skip
+    if lows:
+        cards.append(html.Div([html.Div("Revisit", className="label"), html.Ul([html.Li(x) for x in lows])],
+                              className="metric lows"))  # fmt: skip
+    return [html.H2(title, id="summary-title"), html.Div(cards, className="metrics")]

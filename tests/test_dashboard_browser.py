@@ -1,0 +1,198 @@
+"""The dashboard in a real headless Chromium: select, summary, markers, compare, live refresh, CSV download."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from monitor.export import csv_text, session_table
+from monitor.report import summarize
+from monitor.store import SessionStore
+from tests.test_store import aggregate
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+CHROMEDRIVER = shutil.which("chromedriver")
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver"),
+]
+START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def database(tmp_path) -> Path:
+    db = tmp_path / "engage.db"
+    with SessionStore(db) as store:
+        algebra = store.create_session("Algebra week 1", "camera 0", {"fps": 2}, START)
+        for i, value in enumerate([0.6, 0.55, None, None, 0.4, 0.45, 0.5, 0.7, 0.65, 0.62, 0.3, 0.5]):
+            store.add_interval(algebra, aggregate(i, value))
+        store.add_marker(algebra, "slide 12: proofs", 45.0, START + timedelta(seconds=45))
+        store.finish_session(algebra, "completed", START + timedelta(seconds=120))
+        geometry = store.create_session("Geometry week 1", "camera 0", {"fps": 2}, START + timedelta(days=1))
+        for i, value in enumerate([0.5, 0.52, 0.58, 0.61, 0.7, 0.66, 0.64, 0.6]):
+            store.add_interval(geometry, aggregate(i, value))
+        store.finish_session(geometry, "completed", START + timedelta(days=1, seconds=80))
+    return db
+
+
+@pytest.fixture
+def dashboard(database):
+    port = free_port()
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "dashboard", "--db", str(database), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(url, timeout=1)
+            break
+        except OSError:
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1300,1500",
+                     f"--user-data-dir={tmp_path / 'chrome-profile'}"):  # fmt: skip
+        options.add_argument(argument)
+    options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path / "downloads")})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(tmp_path / "downloads")}
+    )
+    yield driver
+    driver.quit()
+
+
+def wait_for(check, timeout: float = 20.0, message: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            value = check()
+        except Exception:  # the page is still rendering
+            value = None
+        if value:
+            return value
+        time.sleep(0.2)
+    raise AssertionError(f"timed out waiting for {message}")
+
+
+GRAPH = "return document.querySelector('#main-graph .js-plotly-plot')"
+
+
+def graph_traces(driver) -> list[dict]:
+    script = (
+        "._fullData.map(t => ({name: t.name, x: Array.from(t.x), y: Array.from(t.y, v => Number.isNaN(v) ? null : v)}))"
+    )
+    return driver.execute_script(GRAPH + script)
+
+
+def row_checkbox(driver, name: str):
+    from selenium.webdriver.common.by import By
+
+    for row in driver.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr"):
+        if name in row.text:
+            return row.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+    raise AssertionError(f"no row {name}")
+
+
+def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.get(dashboard)
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) >= 3, message="rows")
+    # the newest lecture (Geometry) is selected first; switch to Algebra
+    wait_for(lambda: "Geometry week 1" in browser.find_element(By.ID, "summary").text, message="first summary")
+    row_checkbox(browser, "Geometry").click()
+    row_checkbox(browser, "Algebra").click()
+    wait_for(lambda: "Algebra week 1" in browser.find_element(By.ID, "summary").text, message="Algebra summary")
+
+    engagement = wait_for(lambda: next(t for t in graph_traces(browser) if t["name"] == "engagement"))
+    assert len(engagement["x"]) == 12
+    assert [y is None for y in engagement["y"]].count(True) == 2  # the gap stays a gap
+    with SessionStore(database) as store:
+        summary = summarize(store.intervals(1))
+        expected_csv = csv_text(session_table(store, store.session(1)))
+    text = browser.find_element(By.ID, "summary").text
+    assert f"{summary.mean_engagement:.2f}" in text and "MEAN ENGAGEMENT" in text.upper()
+    assert "2:00" in text and "REVISIT" in text.upper() and "1:40" in text  # lowest window at 100 s
+    annotations = browser.execute_script(GRAPH + ".layout.annotations.map(a => a.text)")
+    assert "slide 12: proofs" in annotations
+
+    browser.find_element(By.ID, "download-button").click()
+    downloads = tmp_path / "downloads"
+    csv_file = wait_for(lambda: next(iter(downloads.glob("*.csv")), None), message="CSV download")
+    wait_for(lambda: csv_file.read_text(encoding="utf-8") == expected_csv, message="identical CSV")
+    assert csv_file.name == "session-1-Algebra_week_1.csv"
+
+    browser.save_screenshot(str(tmp_path / "dashboard.png"))
+    if os.environ.get("ENGAGE_SCREENSHOT"):
+        shutil.copy(tmp_path / "dashboard.png", os.environ["ENGAGE_SCREENSHOT"])
+
+    row_checkbox(browser, "Geometry").click()
+    browser.find_element(By.CSS_SELECTOR, "#view input[value=compare]").click()
+    traces = wait_for(lambda: (t := graph_traces(browser)) and len(t) == 2 and t, message="two compared sessions")
+    assert {t["name"].split(" (")[0] for t in traces} == {"Algebra week 1", "Geometry week 1"}
+
+
+def test_running_session_refreshes_without_reload(dashboard, browser, database):
+    from selenium.webdriver.common.by import By
+
+    with SessionStore(database) as store:  # this test process is alive, so the session stays `running`
+        live = store.create_session("Live lecture", "camera 0", {}, datetime.now(UTC) + timedelta(days=3))
+        store.add_interval(live, aggregate(0, 0.5))
+    browser.get(dashboard)
+    wait_for(lambda: "Live lecture" in browser.find_element(By.ID, "summary").text, message="live summary")
+    first = wait_for(lambda: next(t for t in graph_traces(browser) if t["name"] == "engagement"))
+    assert len(first["x"]) == 1
+    with SessionStore(database) as store:
+        store.add_interval(live, aggregate(1, 0.7))
+        store.add_interval(live, aggregate(2, 0.8))
+    wait_for(lambda: len(next(t for t in graph_traces(browser) if t["name"] == "engagement")["x"]) == 3,
+             timeout=15, message="live refresh")  # fmt: skip
+
+
+def test_empty_database_shows_how_to_start(tmp_path, browser):
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "dashboard", "--db", str(tmp_path / "none.db"), "--port", str(port)],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        wait_for(lambda: urllib.request.urlopen(url, timeout=1), message="server")
+        browser.get(url)
+        from selenium.webdriver.common.by import By
+
+        text = wait_for(lambda: browser.find_element(By.ID, "empty-page").text, message="empty page")
+        assert "No lectures recorded yet" in text and "engage live" in text
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
