@@ -29,8 +29,9 @@ def analyze_in_process(video: Path, model: Path | None, db: Path) -> dict[str, f
     """Every frame of the video through the real pipeline, timing decode and each stage."""
     classifier = ExpressionClassifier(model)
     store = SessionStore(db)
-    pipeline = Pipeline(HaarDetector(), classifier, store, PipelineSettings(fps=30, interval_s=10), name="bench",
-                        source=str(video))  # fmt: skip
+    pipeline = Pipeline(
+        HaarDetector(), classifier, store, PipelineSettings(fps=30, interval_s=10), name="bench", source=str(video)
+    )
     capture = open_capture(str(video))
     decode_ms, faces = [], []
     started = time.perf_counter()
@@ -69,8 +70,19 @@ def analyze_cli_fps(video: Path, model: Path | None, db: Path) -> float:
 
 def live_footprint(video: Path, model: Path | None, db: Path, seconds: float) -> dict[str, float]:
     """Peak RSS of `engage live` on the video at 15 fps, and the time from launch to the first analyzed frame."""
-    args = [sys.executable, "-m", "monitor.cli", "live", "--source", str(video), "--no-preview", "--fps", "15",
-            "--db", str(db)]  # fmt: skip
+    args = [
+        sys.executable,
+        "-m",
+        "monitor.cli",
+        "live",
+        "--source",
+        str(video),
+        "--no-preview",
+        "--fps",
+        "15",
+        "--db",
+        str(db),
+    ]
     args += ["--model", str(model)] if model else []
     started = time.perf_counter()
     process = subprocess.Popen(args, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
@@ -103,8 +115,10 @@ def main() -> None:
         figures["cli_analyzed_fps"] = analyze_cli_fps(video, args.model, Path(folder) / "b.db")
         figures |= live_footprint(video, args.model, Path(folder) / "c.db", seconds=min(args.seconds, 15))
     model = ExpressionClassifier(args.model)
-    print(f"model {model.version} ({model.card.input_size}px, {model.card.quantization}), 1280x720, 6 faces, "
-          f"{psutil.cpu_count()} CPUs")  # fmt: skip
+    print(
+        f"model {model.version} ({model.card.input_size}px, {model.card.quantization}), 1280x720, 6 faces, "
+        f"{psutil.cpu_count()} CPUs"
+    )
     for name, value in figures.items():
         print(f"{name:24s} {value:10.2f}")
 

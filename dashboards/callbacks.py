@@ -63,8 +63,11 @@ def register(app: Dash, db: Path) -> None:
             ("Median engagement", fmt(summary.median_engagement)),
             *((c.capitalize(), fmt(summary.class_shares[c], "{:.0%}")) for c in CLASSES),
         ]
-        lows = [f"{format_duration(m.offset_s)} ({m.start_wall.tz_convert(info.started_at.tzinfo):%H:%M}): "
-                f"{m.engagement:.2f}" for m in summary.lowest]  # fmt: skip
+        lows = [
+            f"{format_duration(m.offset_s)} ({m.start_wall.tz_convert(info.started_at.tzinfo):%H:%M}): "
+            f"{m.engagement:.2f}"
+            for m in summary.lowest
+        ]
         title = f"{info.name} · {info.started_at:%Y-%m-%d %H:%M} · {info.status}"
         return timeline_figure(intervals[info.id], markers, window, title), summary_cards(title, cards, lows)
 

@@ -70,42 +70,88 @@ def timeline_figure(
 ) -> go.Figure:
     """Engagement and faces (top) and the stacked class shares (bottom) over minutes of lecture time."""
     fig = make_subplots(
-        rows=2, cols=1, shared_xaxes=True, row_heights=[0.55, 0.45], vertical_spacing=0.08,
+        rows=2,
+        cols=1,
+        shared_xaxes=True,
+        row_heights=[0.55, 0.45],
+        vertical_spacing=0.08,
         specs=[[{"secondary_y": True}], [{}]],
-    )  # fmt: skip
+    )
     minutes = _minutes(intervals)
     clock = intervals["start_wall"].dt.tz_convert(now().tzinfo).dt.strftime("%H:%M:%S")
     hover = "%{y:.2f} at %{customdata}<extra>%{fullData.name}</extra>"
     fig.add_trace(
-        go.Scatter(x=minutes, y=smooth(intervals["engagement"], window), name="engagement", mode="lines+markers",
-                   line={"color": ENGAGEMENT_COLOUR, "width": 3}, marker={"size": 5}, connectgaps=False,
-                   customdata=clock, hovertemplate=hover),
-        row=1, col=1,
-    )  # fmt: skip
+        go.Scatter(
+            x=minutes,
+            y=smooth(intervals["engagement"], window),
+            name="engagement",
+            mode="lines+markers",
+            line={"color": ENGAGEMENT_COLOUR, "width": 3},
+            marker={"size": 5},
+            connectgaps=False,
+            customdata=clock,
+            hovertemplate=hover,
+        ),
+        row=1,
+        col=1,
+    )
     faces = intervals["faces_mean"].where(intervals["frames"] > 0)
     fig.add_trace(
-        go.Scatter(x=minutes, y=faces, name="faces", mode="lines", line={"color": FACES_COLOUR, "dash": "dot"},
-                   connectgaps=False, customdata=clock, hovertemplate="%{y:.1f} faces<extra></extra>"),
-        row=1, col=1, secondary_y=True,
-    )  # fmt: skip
+        go.Scatter(
+            x=minutes,
+            y=faces,
+            name="faces",
+            mode="lines",
+            line={"color": FACES_COLOUR, "dash": "dot"},
+            connectgaps=False,
+            customdata=clock,
+            hovertemplate="%{y:.1f} faces<extra></extra>",
+        ),
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
     shares = class_shares(intervals).apply(lambda column: smooth(column, window))
     for k, rows in enumerate(_segments(shares.notna().all(axis=1))):
         for name in CLASSES:
             fig.add_trace(
-                go.Scatter(x=minutes[rows], y=shares.loc[rows, name], name=name, stackgroup=f"run{k}",
-                           mode="lines", line={"color": CLASS_COLOURS[name], "width": 0.5},
-                           fillcolor=CLASS_COLOURS[name], legendgroup=name, showlegend=k == 0,
-                           hovertemplate=f"{name} %{{y:.0%}}<extra></extra>"),
-                row=2, col=1,
-            )  # fmt: skip
+                go.Scatter(
+                    x=minutes[rows],
+                    y=shares.loc[rows, name],
+                    name=name,
+                    stackgroup=f"run{k}",
+                    mode="lines",
+                    line={"color": CLASS_COLOURS[name], "width": 0.5},
+                    fillcolor=CLASS_COLOURS[name],
+                    legendgroup=name,
+                    showlegend=k == 0,
+                    hovertemplate=f"{name} %{{y:.0%}}<extra></extra>",
+                ),
+                row=2,
+                col=1,
+            )
     for marker in (markers if markers is not None else pd.DataFrame()).itertuples():
         fig.add_vline(x=marker.offset_s / 60, line={"color": "#7F8C8D", "dash": "dash", "width": 1.5})
-        fig.add_annotation(x=marker.offset_s / 60, y=1.02, yref="paper", text=marker.text, showarrow=False,
-                           font={"size": 13, "color": "#34495E"}, xanchor="left")  # fmt: skip
+        fig.add_annotation(
+            x=marker.offset_s / 60,
+            y=1.02,
+            yref="paper",
+            text=marker.text,
+            showarrow=False,
+            font={"size": 13, "color": "#34495E"},
+            xanchor="left",
+        )
     fig.update_yaxes(title_text="engagement (0-1)", range=[0, 1.02], row=1, col=1, secondary_y=False)
     most = float(faces.max()) if faces.notna().any() else 1.0
-    fig.update_yaxes(title_text="faces", range=[0, most * 1.25 + 0.5], dtick=max(1, math.ceil(most / 5)),
-                     showgrid=False, row=1, col=1, secondary_y=True)  # fmt: skip
+    fig.update_yaxes(
+        title_text="faces",
+        range=[0, most * 1.25 + 0.5],
+        dtick=max(1, math.ceil(most / 5)),
+        showgrid=False,
+        row=1,
+        col=1,
+        secondary_y=True,
+    )
     fig.update_yaxes(title_text="expressions", range=[0, 1], tickformat=".0%", row=2, col=1)
     fig.update_xaxes(title_text="minutes since start", row=2, col=1)
     return _layout(fig, title)
@@ -116,11 +162,17 @@ def compare_figure(sessions: dict[str, pd.DataFrame], window: int = 1) -> go.Fig
     fig = go.Figure()
     for k, (name, intervals) in enumerate(sessions.items()):
         fig.add_trace(
-            go.Scatter(x=_minutes(intervals), y=smooth(intervals["engagement"], window), name=name,
-                       mode="lines+markers", connectgaps=False, marker={"size": 4},
-                       line={"color": COMPARE_COLOURS[k % len(COMPARE_COLOURS)], "width": 3},
-                       hovertemplate="%{y:.2f}<extra>%{fullData.name}</extra>"),
-        )  # fmt: skip
+            go.Scatter(
+                x=_minutes(intervals),
+                y=smooth(intervals["engagement"], window),
+                name=name,
+                mode="lines+markers",
+                connectgaps=False,
+                marker={"size": 4},
+                line={"color": COMPARE_COLOURS[k % len(COMPARE_COLOURS)], "width": 3},
+                hovertemplate="%{y:.2f}<extra>%{fullData.name}</extra>",
+            ),
+        )
     fig.update_yaxes(title_text="engagement (0-1)", range=[0, 1.02])
     fig.update_xaxes(title_text="minutes since start")
     return _layout(fig, "Engagement compared")

@@ -100,7 +100,7 @@ def page(sessions: list[SessionInfo]) -> html.Div:
                         options=[
                             {"label": " One lecture", "value": "timeline"},
                             {"label": " Compare selected", "value": "compare"},
-                        ],  # fmt: skip
+                        ],
                         value="timeline",
                         inline=True,
                         className="view",
@@ -115,7 +115,7 @@ def page(sessions: list[SessionInfo]) -> html.Div:
                                 step=2,
                                 value=1,
                                 marks={k: str(k) for k in (1, 3, 5, 7, 9)},
-                            ),  # fmt: skip
+                            ),
                         ],
                         className="smoothing",
                     ),
@@ -127,7 +127,7 @@ def page(sessions: list[SessionInfo]) -> html.Div:
             html.Section(id="summary", className="summary"),
             html.Section(
                 dcc.Graph(id="main-graph", config={"displaylogo": False}, style={"height": "640px"}), className="card"
-            ),  # fmt: skip
+            ),
             dcc.Interval(id="refresh", interval=REFRESH_MS, disabled=True),
         ],
         className="page",
@@ -135,9 +135,14 @@ def page(sessions: list[SessionInfo]) -> html.Div:
 
 
 def summary_cards(title: str, figures: list[tuple[str, str]], lows: list[str]) -> list[html.Div]:
-    cards = [html.Div([html.Div(value, className="value"), html.Div(label, className="label")], className="metric")
-             for label, value in figures]  # fmt: skip
+    cards = [
+        html.Div([html.Div(value, className="value"), html.Div(label, className="label")], className="metric")
+        for label, value in figures
+    ]
     if lows:
-        cards.append(html.Div([html.Div("Revisit", className="label"), html.Ul([html.Li(x) for x in lows])],
-                              className="metric lows"))  # fmt: skip
+        cards.append(
+            html.Div(
+                [html.Div("Revisit", className="label"), html.Ul([html.Li(x) for x in lows])], className="metric lows"
+            )
+        )
     return [html.H2(title, id="summary-title"), html.Div(cards, className="metrics")]

@@ -43,10 +43,18 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 
 def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--fps", type=_bounded("--fps", *FPS_RANGE), default=2.0,
-                        help="analyze at most this many frames per second (default: 2)")  # fmt: skip
-    parser.add_argument("--interval", type=_bounded("--interval", *INTERVAL_RANGE), default=10.0,
-                        help="seconds per stored aggregate (default: 10)")  # fmt: skip
+    parser.add_argument(
+        "--fps",
+        type=_bounded("--fps", *FPS_RANGE),
+        default=2.0,
+        help="analyze at most this many frames per second (default: 2)",
+    )
+    parser.add_argument(
+        "--interval",
+        type=_bounded("--interval", *INTERVAL_RANGE),
+        default=10.0,
+        help="seconds per stored aggregate (default: 10)",
+    )
     parser.add_argument("--name", help="session name (default: source and date)")
     parser.add_argument("--model", type=Path, help="a .tflite model with its .json card (default: bundled)")
     _add_db(parser)

@@ -75,8 +75,9 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="engage-demo-") as folder:
         video = write_video(Path(folder) / "demo-lecture.mp4", seconds=30, fps=10, faces=3, leave=(12, 20))
         info("generated a 30 s sample lecture (3 faces from a bundled public-domain portrait; one leaves at 0:12)")
-        demo_args = argparse.Namespace(video=str(video), fps=2.0, interval=5.0, name="demo lecture", model=None,
-                                       db=args.db)  # fmt: skip
+        demo_args = argparse.Namespace(
+            video=str(video), fps=2.0, interval=5.0, name="demo lecture", model=None, db=args.db
+        )
         cmd_analyze(demo_args)
     info(f'next: `engage show "demo lecture" --db {args.db}` or `engage dashboard --db {args.db}`')
     return 0
@@ -126,8 +127,15 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     view = Table("id", "name", "start", "duration", "status", "engagement", "faces")
     for s in sessions:
         engagement = "-" if s.mean_engagement is None else f"{s.mean_engagement:.2f}"
-        view.add_row(str(s.id), s.name, f"{s.started_at:%Y-%m-%d %H:%M}", format_duration(s.duration_s), s.status,
-                     engagement, str(s.faces_seen))  # fmt: skip
+        view.add_row(
+            str(s.id),
+            s.name,
+            f"{s.started_at:%Y-%m-%d %H:%M}",
+            format_duration(s.duration_s),
+            s.status,
+            engagement,
+            str(s.faces_seen),
+        )
     output.print(view)
     return 0
 

@@ -53,9 +53,15 @@ def render_frame(width: int, height: int, faces: int, t: float, absent: set[int]
 
 
 def write_video(
-    path: Path, *, seconds: float = 12.0, fps: float = 10.0, width: int = 640, height: int = 360, faces: int = 3,
+    path: Path,
+    *,
+    seconds: float = 12.0,
+    fps: float = 10.0,
+    width: int = 640,
+    height: int = 360,
+    faces: int = 3,
     leave: tuple[float, float] | None = None,
-) -> Path:  # fmt: skip
+) -> Path:
     """Write an mp4 where `faces` heads sit in an audience; during `leave` (start, end s) the last one is away."""
     writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
     if not writer.isOpened():

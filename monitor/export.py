@@ -10,10 +10,26 @@ from monitor.errors import EngageError
 from monitor.store import SessionInfo, SessionStore, now
 
 CSV_COLUMNS = (
-    "session_id", "session_name", "interval", "start_time", "offset_s", "duration_s", "frames", "skipped_frames",
-    "faces_mean", "faces_max", "tracks", "n_positive", "n_neutral", "n_negative", "p_positive", "p_neutral",
-    "p_negative", "engagement", "markers",
-)  # fmt: skip
+    "session_id",
+    "session_name",
+    "interval",
+    "start_time",
+    "offset_s",
+    "duration_s",
+    "frames",
+    "skipped_frames",
+    "faces_mean",
+    "faces_max",
+    "tracks",
+    "n_positive",
+    "n_neutral",
+    "n_negative",
+    "p_positive",
+    "p_neutral",
+    "p_negative",
+    "engagement",
+    "markers",
+)
 
 
 def session_table(store: SessionStore, session: SessionInfo) -> pd.DataFrame:

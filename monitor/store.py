@@ -69,9 +69,23 @@ MIGRATIONS: tuple[str, ...] = (_V1, _V2)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 INTERVAL_COLUMNS = (
-    "interval", "start_wall", "offset_s", "duration_s", "frames", "skipped_frames", "faces_mean", "faces_max",
-    "tracks", "n_positive", "n_neutral", "n_negative", "p_positive", "p_neutral", "p_negative", "engagement",
-)  # fmt: skip
+    "interval",
+    "start_wall",
+    "offset_s",
+    "duration_s",
+    "frames",
+    "skipped_frames",
+    "faces_mean",
+    "faces_max",
+    "tracks",
+    "n_positive",
+    "n_neutral",
+    "n_negative",
+    "p_positive",
+    "p_neutral",
+    "p_negative",
+    "engagement",
+)
 
 
 @dataclass(frozen=True)
@@ -181,10 +195,20 @@ class SessionStore:
 
     def add_interval(self, session_id: int, a: IntervalAggregate) -> None:
         values = (
-            session_id, a.index, a.start_wall.isoformat(), a.offset_s, a.duration_s, a.frames, a.skipped_frames,
-            a.faces_mean, a.faces_max, a.tracks, *(a.class_counts[c] for c in CLASSES),
-            *(a.class_means[c] for c in CLASSES), a.engagement,
-        )  # fmt: skip
+            session_id,
+            a.index,
+            a.start_wall.isoformat(),
+            a.offset_s,
+            a.duration_s,
+            a.frames,
+            a.skipped_frames,
+            a.faces_mean,
+            a.faces_max,
+            a.tracks,
+            *(a.class_counts[c] for c in CLASSES),
+            *(a.class_means[c] for c in CLASSES),
+            a.engagement,
+        )
         self._transaction(lambda db: db.execute(f"INSERT INTO intervals VALUES ({','.join('?' * 17)})", values))
 
     def finish_session(self, session_id: int, status: str, ended_at: datetime | None = None) -> None:
@@ -263,9 +287,10 @@ class SessionStore:
 
     def markers(self, session_id: int) -> pd.DataFrame:
         frame = pd.read_sql_query(
-            "SELECT offset_s, wall, text FROM markers WHERE session_id = ? ORDER BY offset_s", self._db,
+            "SELECT offset_s, wall, text FROM markers WHERE session_id = ? ORDER BY offset_s",
+            self._db,
             params=(session_id,),
-        )  # fmt: skip
+        )
         frame["wall"] = pd.to_datetime(frame["wall"], format="ISO8601", utc=True)
         return frame
 

@@ -43,8 +43,13 @@ def run_engage(*args: str | Path, timeout: float = 120, **kwargs) -> subprocess.
     env.pop("WAYLAND_DISPLAY", None)
     return subprocess.run(
         [sys.executable, "-m", "monitor.cli", *map(str, args)],
-        capture_output=True, text=True, timeout=timeout, env=env, cwd=kwargs.pop("cwd", None), **kwargs,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=kwargs.pop("cwd", None),
+        **kwargs,
+    )
 
 
 def random_probabilities(n: int, seed: int = 0) -> np.ndarray:

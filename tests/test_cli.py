@@ -18,8 +18,9 @@ MEDIA_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".npy", ".mp4", ".av
 
 def test_analyze_stores_intervals_on_media_time(tmp_path, tiny_model, lecture_video):
     db = tmp_path / "sessions" / "engage.db"
-    done = run_engage("analyze", lecture_video, "--fps", "2", "--interval", "4", "--model", tiny_model,
-                      "--db", db, "--name", "week 1")  # fmt: skip
+    done = run_engage(
+        "analyze", lecture_video, "--fps", "2", "--interval", "4", "--model", tiny_model, "--db", db, "--name", "week 1"
+    )
     assert done.returncode == 0, done.stderr
     assert "only per-interval aggregates" in done.stderr
     with SessionStore(db) as store:
@@ -58,10 +59,26 @@ def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_pa
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     env.pop("DISPLAY", None)
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "live", "--source", str(lecture_video), "--no-preview",
-         "--interval", "1", "--model", str(tiny_model), "--db", str(db)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env, cwd=ROOT,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "monitor.cli",
+            "live",
+            "--source",
+            str(lecture_video),
+            "--no-preview",
+            "--interval",
+            "1",
+            "--model",
+            str(tiny_model),
+            "--db",
+            str(db),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
+    )
     try:
         deadline = time.monotonic() + 60
         closed = 0

@@ -56,8 +56,10 @@ def dashboard(database):
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", "dashboard", "--db", str(database), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
+    )
     url = f"http://127.0.0.1:{port}/"
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -78,9 +80,17 @@ def browser(tmp_path):
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for argument in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                     "--disable-component-update", "--disable-sync", "--no-first-run", "--window-size=1300,1500",
-                     f"--user-data-dir={tmp_path / 'chrome-profile'}"):  # fmt: skip
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--window-size=1300,1500",
+        f"--user-data-dir={tmp_path / 'chrome-profile'}",
+    ):
         options.add_argument(argument)
     options.add_experimental_option("prefs", {"download.default_directory": str(tmp_path / "downloads")})
     driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -175,16 +185,20 @@ def test_running_session_refreshes_without_reload(dashboard, browser, database):
     with SessionStore(database) as store:
         store.add_interval(live, aggregate(1, 0.7))
         store.add_interval(live, aggregate(2, 0.8))
-    wait_for(lambda: len(next(t for t in graph_traces(browser) if t["name"] == "engagement")["x"]) == 3,
-             timeout=15, message="live refresh")  # fmt: skip
+    wait_for(
+        lambda: len(next(t for t in graph_traces(browser) if t["name"] == "engagement")["x"]) == 3,
+        timeout=15,
+        message="live refresh",
+    )
 
 
 def test_empty_database_shows_how_to_start(tmp_path, browser):
     port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "monitor.cli", "dashboard", "--db", str(tmp_path / "none.db"), "--port", str(port)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         url = f"http://127.0.0.1:{port}/"
         wait_for(lambda: urllib.request.urlopen(url, timeout=1), message="server")

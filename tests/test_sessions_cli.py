@@ -20,8 +20,14 @@ def recorded(tmp_path, tiny_model):
     """A database with one completed session of 25 s (3 faces, one away 10-20 s) written by the real pipeline."""
     db = tmp_path / "engage.db"
     store = SessionStore(db)
-    pipeline = Pipeline(HaarDetector(), ExpressionClassifier(tiny_model), store, PipelineSettings(2, 5),
-                        name="Physics week 1", source="lecture.mp4")  # fmt: skip
+    pipeline = Pipeline(
+        HaarDetector(),
+        ExpressionClassifier(tiny_model),
+        store,
+        PipelineSettings(2, 5),
+        name="Physics week 1",
+        source="lecture.mp4",
+    )
     for step in range(50):
         t = step / 2
         pipeline.process(render_frame(640, 360, 3, t, absent={2} if 10 <= t < 20 else set()), t)

@@ -47,8 +47,14 @@ def test_non_video_file_is_a_clear_error(tmp_path):
 def test_valid_frame_rejects_garbage():
     assert valid_frame(np.zeros((48, 64, 3), np.uint8))
     assert valid_frame(np.zeros((48, 64), np.uint8))
-    for garbage in (None, np.zeros((0, 0, 3), np.uint8), np.zeros((48, 64, 3), np.float32),
-                    np.zeros((48, 64, 2), np.uint8), np.zeros(10, np.uint8), "frame"):  # fmt: skip
+    for garbage in (
+        None,
+        np.zeros((0, 0, 3), np.uint8),
+        np.zeros((48, 64, 3), np.float32),
+        np.zeros((48, 64, 2), np.uint8),
+        np.zeros(10, np.uint8),
+        "frame",
+    ):
         assert not valid_frame(garbage)
 
 

@@ -40,8 +40,12 @@ def metrics(labels: np.ndarray, predicted: np.ndarray) -> Metrics:
         precision = tp / confusion[:, i].sum() if confusion[:, i].sum() else 0.0
         recall = tp / confusion[i].sum() if confusion[i].sum() else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class[name] = {"precision": round(float(precision), 4), "recall": round(float(recall), 4),
-                           "f1": round(float(f1), 4), "support": int(confusion[i].sum())}  # fmt: skip
+        per_class[name] = {
+            "precision": round(float(precision), 4),
+            "recall": round(float(recall), 4),
+            "f1": round(float(f1), 4),
+            "support": int(confusion[i].sum()),
+        }
     return Metrics(
         accuracy=float(np.trace(confusion) / max(confusion.sum(), 1)),
         macro_f1=float(np.mean([c["f1"] for c in per_class.values()])),

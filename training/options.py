@@ -60,11 +60,23 @@ def run_train(args: argparse.Namespace) -> int:
     from training.train import TrainConfig, train
 
     config = TrainConfig(
-        data=args.data, out=args.out, soft_labels=not args.hard_labels, mapping=args.mapping,
-        ferplus_images=args.images, input_size=args.input_size, alpha=args.alpha, pooling=args.pooling,
-        epochs=args.epochs, batch_size=args.batch_size, learning_rate=args.lr, schedule=args.schedule,
-        patience=args.patience, class_weights=args.class_weights, max_steps=args.max_steps, superres=args.superres,
-    )  # fmt: skip
+        data=args.data,
+        out=args.out,
+        soft_labels=not args.hard_labels,
+        mapping=args.mapping,
+        ferplus_images=args.images,
+        input_size=args.input_size,
+        alpha=args.alpha,
+        pooling=args.pooling,
+        epochs=args.epochs,
+        batch_size=args.batch_size,
+        learning_rate=args.lr,
+        schedule=args.schedule,
+        patience=args.patience,
+        class_weights=args.class_weights,
+        max_steps=args.max_steps,
+        superres=args.superres,
+    )
     model = train(config)
     print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
     return 0

@@ -1,0 +1,66 @@
+import numpy as np
+import pandas as pd
+
+from dashboards.figures import class_shares, compare_figure, smooth, timeline_figure
+from monitor.report import CLASS_COLOURS
+
+
+def intervals(engagement: list[float | None]) -> pd.DataFrame:
+    n = len(engagement)
+    seen = [e is not None for e in engagement]
+    return pd.DataFrame(
+        {
+            "offset_s": np.arange(n) * 30.0,
+            "duration_s": [30.0] * n,
+            "start_wall": pd.date_range("2026-11-02 09:00", periods=n, freq="30s", tz="UTC"),
+            "engagement": [np.nan if e is None else e for e in engagement],
+            "faces_mean": [3.0 if s else 0.0 for s in seen],
+            "frames": [60] * n,
+            "n_positive": [30 if s else 0 for s in seen],
+            "n_neutral": [60 if s else 0 for s in seen],
+            "n_negative": [90 if s else 0 for s in seen],
+        }
+    )
+
+
+def test_smoothing_never_fills_gaps():
+    values = pd.Series([0.2, 0.4, np.nan, 0.8, 1.0])
+    smoothed = smooth(values, 3)
+    assert np.isnan(smoothed[2])
+    np.testing.assert_allclose(smoothed[[0, 1, 3, 4]], [0.3, 0.3, 0.9, 0.9])
+    assert smooth(values, 1) is values
+
+
+def test_timeline_keeps_gaps_as_gaps_and_uses_the_class_palette():
+    fig = timeline_figure(intervals([0.5, None, None, 0.6, 0.7]), window=1)
+    engagement = next(t for t in fig.data if t.name == "engagement")
+    assert np.isnan(engagement.y[1]) and np.isnan(engagement.y[2]) and not engagement.connectgaps
+    np.testing.assert_allclose(engagement.x, [0, 0.5, 1.0, 1.5, 2.0])
+    areas = [t for t in fig.data if t.stackgroup]
+    assert {t.stackgroup for t in areas} == {"run0", "run1"}  # two runs: never stacked across the gap
+    assert all(t.fillcolor == CLASS_COLOURS[t.name] for t in areas)
+    first_run = [t for t in areas if t.stackgroup == "run0"]
+    assert [len(t.x) for t in first_run] == [1, 1, 1]
+
+
+def test_markers_are_labelled_vertical_lines():
+    markers = pd.DataFrame({"offset_s": [90.0], "text": ["slide 12"]})
+    fig = timeline_figure(intervals([0.5, 0.6, 0.7, 0.8]), markers)
+    assert [s.x0 for s in fig.layout.shapes] == [1.5, 1.5]  # across both panels
+    assert [a.text for a in fig.layout.annotations] == ["slide 12"]
+
+
+def test_class_shares_are_missing_without_faces():
+    shares = class_shares(intervals([0.5, None]))
+    np.testing.assert_allclose(shares.iloc[0], [1 / 6, 1 / 3, 1 / 2])
+    assert shares.iloc[1].isna().all()
+
+
+def test_compare_overlays_each_session_on_lecture_time():
+    fig = compare_figure({"A": intervals([0.5, 0.6]), "B": intervals([0.2, None, 0.4])})
+    assert [t.name for t in fig.data] == ["A", "B"] and len(fig.data[1].x) == 3
+    assert fig.data[0].line.color != fig.data[1].line.color
+
+
+def test_empty_session_still_draws():
+    assert timeline_figure(intervals([])).data[0].name == "engagement"
