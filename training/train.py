@@ -191,8 +191,13 @@ def train(config: TrainConfig) -> Path:
         callbacks=callbacks,
         verbose=1 if sys.stdout.isatty() else 0,
     )
+    return export_run(config, train_set, fingerprints, len(val_set.images))
+
+
+def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: list[dict], val_images: int) -> Path:
+    """Export the run's best checkpoint as model.tflite (float32) and model-int8.tflite, each with its card."""
     plot_history(config.out / "history.csv", config.out / "history.png")
-    best_model = keras.models.load_model(best)
+    best_model = keras.models.load_model(config.out / "best.keras")
     card = ModelCard(
         version=f"{DEFAULT_MODEL_NAME}-{config.version}",
         input_size=config.input_size,
@@ -200,7 +205,7 @@ def train(config: TrainConfig) -> Path:
         architecture=f"MobileNet alpha={config.alpha} {config.input_size}px grey, {config.pooling}-pool + "
         f"dropout {config.dropout} + Dense(3) softmax, trained from scratch",
         training=asdict(config) | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv")},
-        data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": len(val_set.images)},
+        data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": val_images},
     )
     (config.out / "config.json").write_text(json.dumps(card.training, indent=2, default=str))
     calibration = resize_all(train_set.images[:: max(1, len(train_set.images) // 300)], config.input_size)

@@ -1,0 +1,51 @@
+"""Checks on the real data beside the project (../shared); skipped cleanly on a fresh clone without it."""
+
+import json
+import tarfile
+
+import pytest
+
+from monitor.cli import main
+from monitor.model import ExpressionClassifier
+from monitor.store import SessionStore
+from tests.conftest import SHARED
+
+CLIP = SHARED / "video" / "short_hamilton_clip.mp4"
+FER2013 = SHARED / "data" / "fer2013_images.tar.gz"
+FERPLUS = SHARED / "data" / "ferplus" / "ferplus_images.tar.gz"
+
+
+@pytest.mark.skipif(not CLIP.is_file(), reason="../shared/video/short_hamilton_clip.mp4 is not here")
+def test_real_clip_with_the_bundled_model(tmp_path):
+    db = tmp_path / "s.db"
+    assert main(["analyze", str(CLIP), "--fps", "5", "--interval", "2", "--db", str(db)]) == 0
+    with SessionStore(db) as store:
+        (session,) = store.sessions()
+        table = store.intervals(session.id)
+    assert session.status == "completed" and len(table) == 5  # 9.2 s in 2 s intervals
+    assert table["frames"].sum() == 46 and table["faces_max"].max() >= 1
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (FER2013.is_file() and FERPLUS.is_file()), reason="../shared FER data is not here")
+def test_evaluate_reproduces_the_metrics_in_the_shipped_card(tmp_path):
+    for archive in (FER2013, FERPLUS):
+        with tarfile.open(archive) as tar:
+            tar.extractall(tmp_path, filter="data")
+    out = tmp_path / "report"
+    args = [
+        "evaluate",
+        "--fer2013",
+        str(tmp_path / "fer2013"),
+        "--ferplus",
+        str(FERPLUS.parent / "fer2013new.csv"),
+        "--images",
+        str(tmp_path / "images"),
+        "--out",
+        str(out),
+    ]
+    assert main(args) == 0
+    measured = json.loads((out / "evaluation.json").read_text())
+    shipped = ExpressionClassifier().card.metrics
+    for key in ("fer2013_privatetest", "ferplus_privatetest"):
+        assert measured[key]["confusion"] == shipped[key]["confusion"], key
