@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import re
+import sys
 import tempfile
 from datetime import timedelta
 from pathlib import Path
@@ -208,8 +209,6 @@ def cmd_rename(args: argparse.Namespace) -> int:
 def _confirm_delete(sessions: list[SessionInfo], yes: bool) -> bool:
     if yes:
         return True
-    import sys
-
     names = ", ".join(f"{s.id} ({s.name})" for s in sessions)
     if not sys.stdin.isatty():
         raise EngageError(f"refusing to delete {names} without --yes (no terminal to confirm)")

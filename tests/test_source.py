@@ -68,3 +68,19 @@ def test_latest_frame_reader_plays_a_file_in_real_time_and_hands_out_only_new_fr
         assert reader.latest(timeout=0) is None
     finally:
         reader.stop()
+
+
+def test_a_stream_that_ends_is_reopened_with_backoff(tmp_path):
+    from monitor.demo import write_video
+
+    video = write_video(tmp_path / "one-second.mp4", seconds=1, fps=10, faces=1)
+    stream = f"file://{video}"  # a URL, so the reader treats its end as a dropped stream
+    reader = LatestFrameReader(stream, open_capture(stream), max_backoff_s=0.5).start()
+    try:
+        frames, deadline = 0, time.monotonic() + 5
+        while time.monotonic() < deadline and reader.reconnects < 2:
+            frames += reader.latest(timeout=0.1) is not None
+        assert reader.reconnects >= 2 and frames >= 2
+        assert not reader.finished.is_set()
+    finally:
+        reader.stop()
