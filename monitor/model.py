@@ -119,8 +119,9 @@ class ExpressionClassifier:
 
     def _invoke(self, batch: np.ndarray) -> np.ndarray:
         if len(batch) != self._batch:
-            self._interpreter.resize_tensor_input(self._input["index"], batch.shape)
-            self._interpreter.allocate_tensors()
+            with native_stderr_silenced():  # LiteRT announces its XNNPACK delegate here
+                self._interpreter.resize_tensor_input(self._input["index"], batch.shape)
+                self._interpreter.allocate_tensors()
             self._batch = len(batch)
         if self._input["dtype"] == np.int8:
             scale, zero = self._input["quantization"]
