@@ -7,29 +7,9 @@ from pathlib import Path
 import pandas as pd
 
 from monitor.errors import EngageError
-from monitor.store import SessionInfo, SessionStore, now
+from monitor.store import INTERVAL_COLUMNS, SessionInfo, SessionStore, now
 
-CSV_COLUMNS = (
-    "session_id",
-    "session_name",
-    "interval",
-    "start_time",
-    "offset_s",
-    "duration_s",
-    "frames",
-    "skipped_frames",
-    "faces_mean",
-    "faces_max",
-    "tracks",
-    "n_positive",
-    "n_neutral",
-    "n_negative",
-    "p_positive",
-    "p_neutral",
-    "p_negative",
-    "engagement",
-    "markers",
-)
+CSV_COLUMNS = ("session_id", "session_name", "interval", "start_time", *INTERVAL_COLUMNS[2:], "markers")
 
 
 def session_table(store: SessionStore, session: SessionInfo) -> pd.DataFrame:

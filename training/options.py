@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import argparse
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 
 from monitor.errors import EngageError
@@ -29,7 +29,7 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--pooling", choices=("avg", "max"), default="avg")
         parser.add_argument("--epochs", type=int, default=45)
         parser.add_argument("--batch-size", type=int, default=64)
-        parser.add_argument("--lr", type=float, default=2e-3)
+        parser.add_argument("--lr", type=float, default=2e-3, dest="learning_rate")
         parser.add_argument("--schedule", choices=("cosine", "plateau"), default="cosine")
         parser.add_argument("--patience", type=int, default=45, help="early-stopping patience in epochs")
         parser.add_argument("--class-weights", choices=("sqrt", "balanced", "none"), default="sqrt")
@@ -59,24 +59,7 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
 def run_train(args: argparse.Namespace) -> int:
     from training.train import TrainConfig, train
 
-    config = TrainConfig(
-        data=args.data,
-        out=args.out,
-        soft_labels=not args.hard_labels,
-        mapping=args.mapping,
-        ferplus_images=args.images,
-        input_size=args.input_size,
-        alpha=args.alpha,
-        pooling=args.pooling,
-        epochs=args.epochs,
-        batch_size=args.batch_size,
-        learning_rate=args.lr,
-        schedule=args.schedule,
-        patience=args.patience,
-        class_weights=args.class_weights,
-        max_steps=args.max_steps,
-        superres=args.superres,
-    )
+    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)})
     model = train(config)
     print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
     return 0

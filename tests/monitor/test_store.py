@@ -5,29 +5,7 @@ import pytest
 
 from monitor.errors import EngageError
 from monitor.store import MIGRATIONS, SCHEMA_VERSION, SessionStore
-from monitor.types import IntervalAggregate
-
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
-
-
-def aggregate(index: int, engagement: float | None = 0.5, faces: float = 2.0) -> IntervalAggregate:
-    seen = engagement is not None
-    return IntervalAggregate(
-        index=index,
-        start_wall=START + timedelta(seconds=10 * index),
-        offset_s=10.0 * index,
-        duration_s=10.0,
-        frames=20,
-        skipped_frames=0,
-        faces_mean=faces if seen else 0.0,
-        faces_max=3 if seen else 0,
-        tracks=3 if seen else 0,
-        class_counts={"positive": 10, "neutral": 20, "negative": 10}
-        if seen
-        else {"positive": 0, "neutral": 0, "negative": 0},
-        class_means={c: (1 / 3 if seen else None) for c in ("positive", "neutral", "negative")},
-        engagement=engagement,
-    )
+from tests.factories import START, aggregate
 
 
 def test_session_round_trip_keeps_missing_values_missing(tmp_path):

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from monitor.errors import EngageError
-from tests.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
+from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 from training.data import load_dataset
 from training.labels import LabelMapping
 

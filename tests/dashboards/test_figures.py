@@ -3,24 +3,7 @@ import pandas as pd
 
 from dashboards.figures import class_shares, compare_figure, smooth, timeline_figure
 from monitor.report import CLASS_COLOURS
-
-
-def intervals(engagement: list[float | None]) -> pd.DataFrame:
-    n = len(engagement)
-    seen = [e is not None for e in engagement]
-    return pd.DataFrame(
-        {
-            "offset_s": np.arange(n) * 30.0,
-            "duration_s": [30.0] * n,
-            "start_wall": pd.date_range("2026-11-02 09:00", periods=n, freq="30s", tz="UTC"),
-            "engagement": [np.nan if e is None else e for e in engagement],
-            "faces_mean": [3.0 if s else 0.0 for s in seen],
-            "frames": [60] * n,
-            "n_positive": [30 if s else 0 for s in seen],
-            "n_neutral": [60 if s else 0 for s in seen],
-            "n_negative": [90 if s else 0 for s in seen],
-        }
-    )
+from tests.factories import intervals
 
 
 def test_smoothing_never_fills_gaps():

@@ -1,11 +1,10 @@
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import numpy as np
 
 from monitor.aggregate import IntervalAggregator
 from monitor.types import Box, FrameResult, TrackedFace
-
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+from tests.factories import START
 
 
 def frame(offset: float, *probabilities: list[float]) -> FrameResult:

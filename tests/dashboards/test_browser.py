@@ -17,7 +17,7 @@ import pytest
 from monitor.export import csv_text, session_table
 from monitor.report import summarize
 from monitor.store import SessionStore
-from tests.test_store import aggregate
+from tests.factories import START, aggregate
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -25,7 +25,6 @@ pytestmark = [
     pytest.mark.browser,
     pytest.mark.skipif(not (CHROMIUM and CHROMEDRIVER), reason="needs Debian's chromium and chromium-driver"),
 ]
-START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 
 
 def free_port() -> int:

@@ -1,7 +1,7 @@
 import numpy as np
 
 from monitor.report import sparkline, summarize
-from tests.test_dashboard_figures import intervals
+from tests.factories import intervals
 
 
 def test_summary_weights_by_faces_and_lists_lowest_moments_in_time_order():

@@ -11,7 +11,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.model import ExpressionClassifier
-from tests.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
+from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 
 TINY = ["--input-size", "32", "--alpha", "0.25", "--epochs", "2", "--max-steps", "2", "--batch-size", "8"]
 
