@@ -45,6 +45,7 @@ class TrainConfig:
     max_steps: int | None = None  # steps per epoch cap, for smoke runs
     seed: int = 13
     superres: Path | None = None
+    init_from: Path | None = None  # start from this .keras model (e.g. fine-tune on other labels)
     version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
 
 
@@ -160,7 +161,10 @@ def train(config: TrainConfig) -> Path:
     train_set, val_set, fingerprints = load_training_data(config)
     train_ds, val_ds = make_datasets(train_set, val_set, config)
     steps = config.max_steps or len(train_set.images) // config.batch_size
-    model = build_model(config.input_size, config.alpha, config.pooling, config.dropout)
+    if config.init_from:
+        model = keras.models.load_model(config.init_from, compile=False)
+    else:
+        model = build_model(config.input_size, config.alpha, config.pooling, config.dropout)
     if config.schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(
             0.0, config.epochs * steps, warmup_target=config.learning_rate, warmup_steps=steps

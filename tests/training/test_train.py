@@ -32,6 +32,14 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
     assert classifier.predict([np.zeros((60, 60, 3), np.uint8)]).shape == (1, 3)
     assert ExpressionClassifier(out / "model-int8.tflite").card.quantization == "int8"
 
+    if layout == "csv":  # fine-tuning starts from the exported run's best model
+        tuned = tmp_path / "tuned"
+        assert (
+            main(["train", "--data", str(data), "--out", str(tuned), "--init-from", str(out / "best.keras"), *TINY])
+            == 0
+        )
+        assert ExpressionClassifier(tuned / "model.tflite").card.training["init_from"] == str(out / "best.keras")
+
     option = "--ferplus" if layout == "ferplus" else "--fer2013"
     assert main(["evaluate", "--model", str(out / "model.tflite"), option, str(data), "--update-card"]) == 0
     key = ("ferplus" if layout == "ferplus" else "fer2013") + "_privatetest"
