@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 from dash import Dash, html
@@ -32,11 +33,17 @@ def create_app(db: Path) -> Dash:
 def serve(db: Path, host: str, port: int) -> None:
     if db.exists():
         SessionStore(db, create=False).close()  # a corrupt or foreign file fails here, with a clear message
+    _check_free(host, port)
     app = create_app(db)
     if host not in ("127.0.0.1", "localhost", "::1"):
         warn(f"the dashboard is reachable from other machines at {host}:{port}")
     info(f"engage dashboard on http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ (Ctrl-C to stop)")
+    app.run(host=host, port=port, debug=False)
+
+
+def _check_free(host: str, port: int) -> None:
     try:
-        app.run(host=host, port=port, debug=False)
+        with socket.create_server((host, port)):
+            pass
     except OSError as exc:
-        raise EngageError(f"cannot serve on {host}:{port}: {exc.strerror or exc}") from None
+        raise EngageError(f"cannot serve on {host}:{port}: {exc.strerror} (choose another --port)") from None

@@ -34,6 +34,12 @@ def _bounded(kind: str, low: float, high: float) -> Callable[[str], float]:
     return parse
 
 
+def _port(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"--port must be 1-65535, got {text!r}")
+    return int(text)
+
+
 def _default_db() -> Path:
     return Path(os.environ.get("ENGAGE_DB", "sessions/engage.db"))
 
@@ -111,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     dashboard = commands.add_parser("dashboard", help="open the browser dashboard")
     dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine)")
-    dashboard.add_argument("--port", type=int, default=8050)
+    dashboard.add_argument("--port", type=_port, default=8050)
     _add_db(dashboard)
 
     train = commands.add_parser("train", help="train the expression model (needs TensorFlow)")
