@@ -47,13 +47,3 @@ def test_compare_overlays_each_session_on_lecture_time():
 
 def test_empty_session_still_draws():
     assert timeline_figure(intervals([])).data[0].name == "engagement"
-
-
-def test_dashboard_refuses_a_busy_port_with_one_line(tmp_path):
-    import socket
-
-    from monitor.cli import main
-
-    with socket.create_server(("127.0.0.1", 0)) as busy:
-        port = busy.getsockname()[1]
-        assert main(["dashboard", "--port", str(port), "--db", str(tmp_path / "none.db")]) == 2
