@@ -40,16 +40,12 @@ def run_live(pipeline: Pipeline, reader: LatestFrameReader, preview: PreviewWind
         with sigterm_as_interrupt(), StatusLine() as status:
             reader.start()
             while not reader.finished.is_set():
-                image = reader.latest(timeout=max(0.05, next_due - time.monotonic()) + period)
+                time.sleep(max(0.0, next_due - time.monotonic()))
+                image = reader.latest(timeout=period)  # the newest frame; waits a period for one if none is new
                 elapsed = time.monotonic() - started
                 if image is None:
                     pipeline.idle(elapsed)
                     continue
-                if time.monotonic() < next_due:
-                    time.sleep(next_due - time.monotonic())
-                    newer = reader.latest(timeout=0)
-                    image = image if newer is None else newer
-                    elapsed = time.monotonic() - started
                 next_due = max(next_due + period, time.monotonic())
                 result = pipeline.process(image, elapsed)
                 if pipeline.frames == 1:
