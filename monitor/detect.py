@@ -30,7 +30,7 @@ class HaarDetector:
         detect_width: int = 640,
         scale_factor: float = 1.1,
         min_neighbors: int = 4,
-        min_face: int = 20,
+        min_face: int = 30,
         cascade: Path | None = None,
     ) -> None:
         path = cascade or Path(cv2.data.haarcascades) / "haarcascade_frontalface_alt2.xml"
