@@ -5,8 +5,12 @@ from __future__ import annotations
 import argparse
 from dataclasses import fields, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor.errors import EngageError
+
+if TYPE_CHECKING:
+    from training.train import TrainConfig
 
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
@@ -19,9 +23,17 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             help="fer2013.csv, a train/ test/ image folder or FER+ fer2013new.csv (repeatable)",
         )
         parser.add_argument(
-            "--images", type=Path, help="FER+ image root holding FER2013Train/ (default: beside the csv)"
+            "--images",
+            type=Path,
+            dest="ferplus_images",
+            help="FER+ image root holding FER2013Train/ (default: beside the csv)",
         )
-        parser.add_argument("--hard-labels", action="store_true", help="FER+: majority labels instead of vote shares")
+        parser.add_argument(
+            "--hard-labels",
+            action="store_false",
+            dest="soft_labels",
+            help="FER+: majority labels instead of vote shares",
+        )
         parser.add_argument("--mapping", default="", help="overrides such as 'surprise=neutral,contempt=drop'")
         parser.add_argument("--out", type=Path, default=Path("runs/model"), help="run folder (resumes if present)")
         parser.add_argument("--input-size", type=int, default=64)
@@ -57,10 +69,17 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--update-card", action="store_true", help="write the PrivateTest metrics into the card")
 
 
-def run_train(args: argparse.Namespace) -> int:
-    from training.train import TrainConfig, train
+def train_config(args: argparse.Namespace) -> TrainConfig:
+    """The TrainConfig named by `engage train` options (their dests are the config's field names)."""
+    from training.train import TrainConfig
 
-    config = TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)})
+    return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)})
+
+
+def run_train(args: argparse.Namespace) -> int:
+    from training.train import train
+
+    config = train_config(args)
     model = train(config)
     print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
     return 0

@@ -79,3 +79,36 @@ def test_killed_training_resumes_from_its_backup(tmp_path):
 def test_bad_training_input_is_exit_2(tmp_path, capsys):
     assert main(["train", "--data", str(tmp_path / "absent.csv"), "--out", str(tmp_path / "run")]) == 2
     assert "absent.csv: no such file or folder" in capsys.readouterr().err
+
+
+def test_every_train_option_reaches_the_config():
+    from monitor.cli import build_parser
+    from training.options import train_config
+
+    args = build_parser().parse_args(
+        [
+            "train",
+            "--data",
+            "a.csv",
+            "--data",
+            "folder",
+            "--images",
+            "imgs",
+            "--hard-labels",
+            "--lr",
+            "0.01",
+            "--init-from",
+            "m.keras",
+            "--mapping",
+            "surprise=neutral",
+            "--alpha",
+            "0.5",
+            "--epochs",
+            "3",
+        ]
+    )
+    config = train_config(args)
+    assert [str(p) for p in config.data] == ["a.csv", "folder"] and str(config.ferplus_images) == "imgs"
+    assert not config.soft_labels and config.learning_rate == 0.01 and str(config.init_from) == "m.keras"
+    assert config.mapping == "surprise=neutral" and config.alpha == 0.5 and config.epochs == 3
+    assert train_config(build_parser().parse_args(["train", "--data", "a.csv"])).soft_labels
