@@ -9,7 +9,7 @@ from dash import Dash, Input, Output, State, dcc, no_update
 
 from dashboards.figures import compare_figure, timeline_figure
 from dashboards.layout import session_rows, summary_cards
-from monitor.console import format_duration
+from monitor.console import format_duration, shown
 from monitor.export import csv_text, default_csv_name, session_table
 from monitor.model import CLASSES
 from monitor.report import summarize
@@ -49,19 +49,16 @@ def register(app: Dash, db: Path) -> None:
             markers = s.markers(chosen[0].id)
         if view == "compare":
             figure = compare_figure({f"{i.name} ({i.started_at:%m-%d})": intervals[i.id] for i in chosen}, window)
-            rows = [(f"{i.name}", "-" if i.mean_engagement is None else f"{i.mean_engagement:.2f}") for i in chosen]
+            rows = [(i.name, shown(i.mean_engagement)) for i in chosen]
             return figure, summary_cards("Mean engagement", rows, [])
         info = chosen[0]
         summary = summarize(intervals[info.id])
 
-        def fmt(value: float | None, pattern: str = "{:.2f}") -> str:
-            return "-" if value is None else pattern.format(value)
-
         cards = [
             ("Duration", format_duration(summary.duration_s)),
-            ("Mean engagement", fmt(summary.mean_engagement)),
-            ("Median engagement", fmt(summary.median_engagement)),
-            *((c.capitalize(), fmt(summary.class_shares[c], "{:.0%}")) for c in CLASSES),
+            ("Mean engagement", shown(summary.mean_engagement)),
+            ("Median engagement", shown(summary.median_engagement)),
+            *((c.capitalize(), shown(summary.class_shares[c], "{:.0%}")) for c in CLASSES),
         ]
         lows = [
             f"{format_duration(m.offset_s)} ({m.start_wall.tz_convert(info.started_at.tzinfo):%H:%M}): "

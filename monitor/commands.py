@@ -9,7 +9,7 @@ import tempfile
 from datetime import timedelta
 from pathlib import Path
 
-from monitor.console import PRIVACY_NOTICE, format_duration, info, warn
+from monitor.console import PRIVACY_NOTICE, format_duration, info, shown, warn
 from monitor.detect import HaarDetector
 from monitor.errors import EngageError
 from monitor.model import CLASSES, ExpressionClassifier
@@ -86,7 +86,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def _print_finished(store: SessionStore, session_id: int) -> None:
     session = store.session(session_id)
-    engagement = "-" if session.mean_engagement is None else f"{session.mean_engagement:.2f}"
+    engagement = shown(session.mean_engagement)
     info(
         f"session {session.id} '{session.name}' {session.status}: {format_duration(session.duration_s)}, "
         f"mean engagement {engagement}, up to {session.faces_seen} faces; stored in {store.path}"
@@ -150,16 +150,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         markers = store.markers(session.id)
     summary = summarize(intervals)
 
-    def fmt(value: float | None, pattern: str = "{:.2f}") -> str:
-        return "-" if value is None else pattern.format(value)
-
     lines = [
         f"session {session.id}: {session.name} ({session.status})",
         f"source      {session.source}",
         f"started     {session.started_at:%Y-%m-%d %H:%M:%S %z}   duration {format_duration(summary.duration_s)}",
-        f"engagement  mean {fmt(summary.mean_engagement)}   median {fmt(summary.median_engagement)}   "
+        f"engagement  mean {shown(summary.mean_engagement)}   median {shown(summary.median_engagement)}   "
         f"(p_positive + 0.5 p_neutral, 0..1)",
-        "expressions " + "   ".join(f"{c} {fmt(summary.class_shares[c], '{:.0%}')}" for c in CLASSES),
+        "expressions " + "   ".join(f"{c} {shown(summary.class_shares[c], '{:.0%}')}" for c in CLASSES),
         f"timeline    |{sparkline(intervals['engagement'])}|",
     ]
     if summary.lowest:

@@ -36,10 +36,17 @@ def format_duration(seconds: float) -> str:
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
+def shown(value: float | None, pattern: str = "{:.2f}") -> str:
+    """A figure for display; '-' where it is missing (never 0)."""
+    return "-" if value is None else pattern.format(value)
+
+
 def status_text(elapsed_s: float, fps: float, faces: int, engagement: float | None, connected: bool = True) -> str:
-    shown = "-" if engagement is None else f"{engagement:.2f}"
     state = "" if connected else "  [camera lost, reconnecting]"
-    return f"{format_duration(elapsed_s)}  analyzed {fps:4.1f} fps  faces {faces:2d}  engagement {shown}{state}"
+    return (
+        f"{format_duration(elapsed_s)}  analyzed {fps:4.1f} fps  faces {faces:2d}  "
+        f"engagement {shown(engagement)}{state}"
+    )
 
 
 class StatusLine(AbstractContextManager["StatusLine"]):

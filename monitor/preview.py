@@ -8,6 +8,7 @@ import sys
 import cv2
 import numpy as np
 
+from monitor.console import shown
 from monitor.report import CLASS_COLOURS
 from monitor.types import FrameResult
 
@@ -30,8 +31,7 @@ def draw(image: np.ndarray, result: FrameResult | None) -> np.ndarray:
         cv2.rectangle(canvas, (b.x, b.y), (b.x + b.w, b.y + b.h), colour, 2)
         text = f"#{face.track_id} {face.label} {face.probabilities.max():.0%}"
         cv2.putText(canvas, text, (b.x, max(b.y - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
-    engagement = "-" if result.engagement is None else f"{result.engagement:.2f}"
-    banner = f"engagement {engagement}  faces {len(result.faces)}   q: quit  m: marker"
+    banner = f"engagement {shown(result.engagement)}  faces {len(result.faces)}   q: quit  m: marker"
     cv2.putText(canvas, banner, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
     return canvas
 
