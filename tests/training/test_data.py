@@ -72,3 +72,11 @@ def test_ferplus_rows_that_do_not_match_images_are_an_error(tmp_path):
         csv.writer(handle).writerow(["Training", "fer9999999.png", 10, 0, 0, 0, 0, 0, 0, 0, 0, 0])
     with pytest.raises(EngageError, match=r"fer2013new.csv row 9: image .*fer9999999.png is missing"):
         load_dataset(path, LabelMapping())
+
+
+def test_super_resolution_without_its_model_or_opencv_contrib_is_a_clear_error(tmp_path):
+    from training.superres import upscale_dataset
+
+    data = load_dataset(write_fer2013_csv(tmp_path / "f.csv", per_usage=1), LabelMapping())
+    with pytest.raises(EngageError, match=r"opencv-contrib-python|ESPCN_x4\.pb not found"):
+        upscale_dataset(data, tmp_path / "ESPCN_x4.pb", 64)
