@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -58,11 +57,9 @@ class Pipeline:
         self.session_id = store.create_session(
             name, source, settings.settings_dict(detector, classifier), self.start_wall
         )
-        self.timings_ms: dict[str, list[float]] = defaultdict(list)
         self.frames = 0
         self.skipped = 0
         self.last_offset_s = 0.0
-        self.last_result: FrameResult | None = None
         self.last_interval: IntervalAggregate | None = None
 
     def process(self, image: object, offset_s: float) -> FrameResult | None:
@@ -80,7 +77,7 @@ class Pipeline:
         classified = time.perf_counter()
         faces = self.tracker.update(boxes, probabilities)
         tracked = time.perf_counter()
-        result = FrameResult(offset_s, self.start_wall + timedelta(seconds=offset_s), faces)
+        result = FrameResult(offset_s, faces)
         self._store(self.aggregator.add(result))
         stored = time.perf_counter()
         result.timings_ms = {
@@ -89,10 +86,7 @@ class Pipeline:
             "track": (tracked - classified) * 1e3,
             "store": (stored - tracked) * 1e3,
         }
-        for stage, ms in result.timings_ms.items():
-            self.timings_ms[stage].append(ms)
         self.frames += 1
-        self.last_result = result
         return result
 
     def idle(self, offset_s: float) -> None:

@@ -237,22 +237,25 @@ class SessionStore:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def sessions(self) -> list[SessionInfo]:
+    def sessions(self, session_id: int | None = None) -> list[SessionInfo]:
+        """All sessions, newest first, with their summary figures (or just the one with `session_id`)."""
         rows = self._db.execute(
             """SELECT s.*, MAX(i.offset_s + i.duration_s) AS media_end,
                       SUM(i.engagement * i.faces_mean * i.frames) / SUM(CASE WHEN i.engagement IS NOT NULL
                           THEN i.faces_mean * i.frames END) AS mean_engagement,
                       COALESCE(MAX(i.faces_max), 0) AS faces_seen
                FROM sessions s LEFT JOIN intervals i ON i.session_id = s.id
-               GROUP BY s.id ORDER BY s.started_at DESC, s.id DESC"""
+               WHERE ? IS NULL OR s.id = ?
+               GROUP BY s.id ORDER BY s.started_at DESC, s.id DESC""",
+            (session_id, session_id),
         ).fetchall()
         return [_session_info(row) for row in rows]
 
     def session(self, session_id: int) -> SessionInfo:
-        for info in self.sessions():
-            if info.id == session_id:
-                return info
-        raise EngageError(f"no session with id {session_id}")
+        found = self.sessions(session_id)
+        if not found:
+            raise EngageError(f"no session with id {session_id}")
+        return found[0]
 
     def resolve(self, key: str) -> SessionInfo:
         """A session by id or by an unambiguous name prefix."""

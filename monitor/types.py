@@ -59,7 +59,6 @@ class FrameResult:
     """What the pipeline learnt from one analyzed frame."""
 
     offset_s: float  # seconds since session start (media time for recorded video)
-    wall: datetime
     faces: list[TrackedFace]
     timings_ms: dict[str, float] = field(default_factory=dict)
 

@@ -1,5 +1,3 @@
-from datetime import timedelta
-
 import numpy as np
 
 from monitor.aggregate import IntervalAggregator
@@ -9,7 +7,7 @@ from tests.factories import START
 
 def frame(offset: float, *probabilities: list[float]) -> FrameResult:
     faces = [TrackedFace(i + 1, Box(0, 0, 10, 10), np.array(p, np.float32)) for i, p in enumerate(probabilities)]
-    return FrameResult(offset, START + timedelta(seconds=offset), faces)
+    return FrameResult(offset, faces)
 
 
 def test_frames_are_aggregated_per_interval_with_counts_means_and_engagement():
