@@ -17,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from monitor.errors import EngageError
 from monitor.model import DEFAULT_MODEL_NAME, ModelCard
 from training.data import LabelledImages, load_dataset
 from training.export import export_tflite
@@ -161,10 +162,7 @@ def train(config: TrainConfig) -> Path:
     train_set, val_set, fingerprints = load_training_data(config)
     train_ds, val_ds = make_datasets(train_set, val_set, config)
     steps = config.max_steps or len(train_set.images) // config.batch_size
-    if config.init_from:
-        model = keras.models.load_model(config.init_from, compile=False)
-    else:
-        model = build_model(config.input_size, config.alpha, config.pooling, config.dropout)
+    model = initial_model(config)
     if config.schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(
             0.0, config.epochs * steps, warmup_target=config.learning_rate, warmup_steps=steps
@@ -198,6 +196,21 @@ def train(config: TrainConfig) -> Path:
     return export_run(config, train_set, fingerprints, len(val_set.images))
 
 
+def initial_model(config: TrainConfig) -> keras.Model:
+    """A fresh model, or one carrying the weights of `init_from` (any input size: the layers are size-agnostic)."""
+    model = build_model(config.input_size, config.alpha, config.pooling, config.dropout)
+    if config.init_from:
+        source = keras.models.load_model(config.init_from, compile=False)
+        shapes = [w.shape for w in source.get_weights()]
+        if shapes != [w.shape for w in model.get_weights()]:
+            raise EngageError(
+                f"{config.init_from}: its layers do not match MobileNet alpha={config.alpha}; "
+                "pass the --alpha it was trained with"
+            )
+        model.set_weights(source.get_weights())
+    return model
+
+
 def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: list[dict], val_images: int) -> Path:
     """Export the run's best checkpoint as model.tflite (float32) and model-int8.tflite, each with its card."""
     plot_history(config.out / "history.csv", config.out / "history.png")
@@ -207,7 +220,8 @@ def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: lis
         input_size=config.input_size,
         mapping=LabelMapping.parse(config.mapping).mapping,
         architecture=f"MobileNet alpha={config.alpha} {config.input_size}px grey, {config.pooling}-pool + "
-        f"dropout {config.dropout} + Dense(3) softmax, trained from scratch",
+        f"dropout {config.dropout} + Dense(3) softmax, "
+        + (f"fine-tuned from {config.init_from.name}" if config.init_from else "trained from scratch"),
         training=asdict(config) | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv")},
         data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": val_images},
     )

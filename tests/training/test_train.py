@@ -32,13 +32,15 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
     assert classifier.predict([np.zeros((60, 60, 3), np.uint8)]).shape == (1, 3)
     assert ExpressionClassifier(out / "model-int8.tflite").card.quantization == "int8"
 
-    if layout == "csv":  # fine-tuning starts from the exported run's best model
+    if layout == "csv":  # fine-tuning starts from the run's best weights, here at a larger input size
         tuned = tmp_path / "tuned"
-        assert (
-            main(["train", "--data", str(data), "--out", str(tuned), "--init-from", str(out / "best.keras"), *TINY])
-            == 0
-        )
-        assert ExpressionClassifier(tuned / "model.tflite").card.training["init_from"] == str(out / "best.keras")
+        fine_tune = ["train", "--data", str(data), "--out", str(tuned), "--init-from", str(out / "best.keras"), *TINY]
+        assert main([*fine_tune, "--input-size", "40"]) == 0
+        tuned_card = ExpressionClassifier(tuned / "model.tflite").card
+        assert tuned_card.input_size == 40 and tuned_card.training["init_from"] == str(out / "best.keras")
+        capsys.readouterr()
+        assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
+        assert "pass the --alpha it was trained with" in capsys.readouterr().err
 
     option = "--ferplus" if layout == "ferplus" else "--fer2013"
     assert main(["evaluate", "--model", str(out / "model.tflite"), option, str(data), "--update-card"]) == 0
