@@ -46,7 +46,9 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--patience", type=int, default=45, help="early-stopping patience in epochs")
         parser.add_argument("--class-weights", choices=("sqrt", "balanced", "none"), default="sqrt")
         parser.add_argument("--max-steps", type=int, help="cap steps per epoch (smoke runs)")
-        parser.add_argument("--init-from", type=Path, help="start from the weights of this .keras model (same --alpha; any --input-size)")
+        parser.add_argument(
+            "--init-from", type=Path, help="start from this .keras model's weights (same --alpha, any --input-size)"
+        )
         parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
     else:
         parser.add_argument("--model", type=Path, help="the .tflite to evaluate (default: the bundled model)")

@@ -221,7 +221,7 @@ def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: lis
         mapping=LabelMapping.parse(config.mapping).mapping,
         architecture=f"MobileNet alpha={config.alpha} {config.input_size}px grey, {config.pooling}-pool + "
         f"dropout {config.dropout} + Dense(3) softmax, "
-        + (f"fine-tuned from {config.init_from.name}" if config.init_from else "trained from scratch"),
+        + (f"fine-tuned from {config.init_from}" if config.init_from else "trained from scratch"),
         training=asdict(config) | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv")},
         data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": val_images},
     )
