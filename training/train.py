@@ -46,7 +46,7 @@ class TrainConfig:
     max_steps: int | None = None  # steps per epoch cap, for smoke runs
     seed: int = 13
     superres: Path | None = None
-    init_from: Path | None = None  # start from this .keras model (e.g. fine-tune on other labels)
+    init_from: Path | None = None  # start from this .keras model's weights (other labels or input size)
     version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
 
 
@@ -200,14 +200,13 @@ def initial_model(config: TrainConfig) -> keras.Model:
     """A fresh model, or one carrying the weights of `init_from` (any input size: the layers are size-agnostic)."""
     model = build_model(config.input_size, config.alpha, config.pooling, config.dropout)
     if config.init_from:
-        source = keras.models.load_model(config.init_from, compile=False)
-        shapes = [w.shape for w in source.get_weights()]
-        if shapes != [w.shape for w in model.get_weights()]:
+        weights = keras.models.load_model(config.init_from, compile=False).get_weights()
+        if [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
             raise EngageError(
                 f"{config.init_from}: its layers do not match MobileNet alpha={config.alpha}; "
                 "pass the --alpha it was trained with"
             )
-        model.set_weights(source.get_weights())
+        model.set_weights(weights)
     return model
 
 
