@@ -55,6 +55,45 @@ def metrics(labels: np.ndarray, predicted: np.ndarray) -> Metrics:
     )
 
 
+@dataclass(frozen=True)
+class LabelAgreement:
+    """How often two label sets of the same faces name the same class.
+
+    On the shared faces no model can score more than `1 + agreement` in the two accuracies summed:
+    where the labels differ, a prediction can match at most one of them.
+    """
+
+    shared: int  # faces present in both sets, matched by their pixels
+    agreement: float
+    confusion: list[list[int]]  # rows: the first set's class, columns: the second set's, in CLASSES order
+
+    def as_dict(self) -> dict[str, object]:
+        return {"shared": self.shared, "agreement": round(self.agreement, 4), "confusion": self.confusion}
+
+
+def match_faces(first: np.ndarray, second: np.ndarray, max_rms: float = 4.0) -> tuple[np.ndarray, np.ndarray]:
+    """One-to-one index pairs of the same faces in two image stacks, closest first (JPEG noise tolerated)."""
+    a = first.reshape(len(first), -1).astype(np.float32)
+    b = second.reshape(len(second), -1).astype(np.float32)
+    squared = (a**2).sum(axis=1)[:, None] - 2 * a @ b.T + (b**2).sum(axis=1)[None]
+    rms = np.sqrt(np.maximum(squared, 0) / a.shape[1])
+    rows, cols = np.nonzero(rms <= max_rms)
+    pairs: dict[int, int] = {}
+    taken: set[int] = set()
+    for k in np.argsort(rms[rows, cols], kind="stable"):
+        i, j = int(rows[k]), int(cols[k])
+        if i not in pairs and j not in taken:
+            pairs[i] = j
+            taken.add(j)
+    return np.array(list(pairs), dtype=int), np.array(list(pairs.values()), dtype=int)
+
+
+def label_agreement(first: LabelledImages, second: LabelledImages) -> LabelAgreement:
+    i, j = match_faces(first.images, second.images)
+    confusion = metrics(first.labels[i], second.labels[j]).confusion
+    return LabelAgreement(len(i), float(np.trace(confusion) / max(len(i), 1)), confusion)
+
+
 def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
     """Probabilities for grey face images, preprocessed exactly as at runtime."""
     outputs = []
@@ -94,10 +133,11 @@ def plot_confusion(result: Metrics, title: str, png: Path) -> None:
     plt.close(fig)
 
 
-def write_report(results: dict[str, Metrics], out: Path) -> Path:
+def write_report(results: dict[str, Metrics], out: Path, agreements: dict[str, LabelAgreement]) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for name, result in results.items():
         plot_confusion(result, name, out / f"confusion-{name}.png")
     path = out / "evaluation.json"
-    path.write_text(json.dumps({k: v.as_dict() for k, v in results.items()}, indent=2) + "\n")
+    report = {k: v.as_dict() for k, v in (results | agreements).items()}
+    path.write_text(json.dumps(report, indent=2) + "\n")
     return path

@@ -90,7 +90,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from monitor.model import ExpressionClassifier, card_path_for
     from training.data import load_dataset
-    from training.evaluate import evaluate, write_report
+    from training.evaluate import evaluate, label_agreement, write_report
     from training.labels import LabelMapping
 
     if not (args.fer2013 or args.ferplus):
@@ -100,18 +100,26 @@ def run_evaluate(args: argparse.Namespace) -> int:
         classifier.card = replace(classifier.card, flip_average=args.flip_average == "on")
     mapping = LabelMapping(classifier.card.mapping or LabelMapping().mapping)
     split_name = {"test": "privatetest", "val": "publictest"}[args.split]
-    results = {}
+    tests = {}
     if args.fer2013:
-        data = load_dataset(args.fer2013, mapping)
-        results[f"fer2013_{split_name}"] = evaluate(classifier, data.subset(args.split))
+        tests["fer2013"] = load_dataset(args.fer2013, mapping).subset(args.split)
     if args.ferplus:
         data = load_dataset(args.ferplus, mapping, soft=False, ferplus_images=args.images)
-        results[f"ferplus_{split_name}"] = evaluate(classifier, data.subset(args.split))
+        tests["ferplus"] = data.subset(args.split)
+    results = {f"{name}_{split_name}": evaluate(classifier, test) for name, test in tests.items()}
+    agreements = {}
+    if len(tests) == 2:
+        agreements[f"label_agreement_{split_name}"] = label_agreement(tests["fer2013"], tests["ferplus"])
     out = args.out or classifier.model_path.parent / f"{classifier.model_path.stem}-evaluation"
-    report = write_report(results, out)
+    report = write_report(results, out, agreements)
     for name, result in results.items():
         recalls = "  ".join(f"{c} R {v['recall']:.3f}" for c, v in result.per_class.items())
         print(f"{name}: accuracy {result.accuracy:.4f}  macro-F1 {result.macro_f1:.4f}  n={result.images}  {recalls}")
+    for agreement in agreements.values():
+        print(
+            f"FER2013 and FER+ labels agree on {agreement.agreement:.4f} of the {agreement.shared} faces in both, "
+            f"so no model can score above {1 + agreement.agreement:.4f} in the two accuracies summed on them"
+        )
     print(f"report: {report} (+ confusion PNGs); flip averaging {'on' if classifier.card.flip_average else 'off'}")
     if args.update_card:
         if args.split != "test":

@@ -1,0 +1,62 @@
+"""Agreement between two label sets of the same faces, and its report through `engage evaluate`."""
+
+import json
+
+import numpy as np
+
+from monitor.cli import main
+from tests.training.fer_fixtures import face, rows, write_ferplus, write_image_folders
+from training.data import LabelledImages
+from training.evaluate import label_agreement, match_faces
+from training.labels import FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
+
+
+def labelled(images: np.ndarray, labels: list[int]) -> LabelledImages:
+    return LabelledImages("test", images, np.eye(3, dtype=np.float32)[labels], np.array(["test"] * len(labels)))
+
+
+def test_faces_are_matched_one_to_one_through_jpeg_noise_and_order():
+    faces = np.stack([face(seed) for seed in range(5)])
+    faces[4] = faces[3]  # the same face twice, as FER2013 has it
+    noise = np.random.default_rng(0).integers(-2, 3, faces.shape)
+    order = [2, 4, 0, 3, 1]
+    noisy = np.clip(faces[order] + noise, 0, 255).astype(np.uint8)
+    others = np.concatenate([noisy, face(99)[None]])  # the last face is only in the second set
+
+    first, second = match_faces(faces, others)
+
+    assert sorted(first.tolist()) == [0, 1, 2, 3, 4] and sorted(second.tolist()) == [0, 1, 2, 3, 4]
+    for i, j in zip(first, second, strict=True):
+        assert np.array_equal(faces[i], faces[order[j]])
+
+
+def test_agreement_counts_the_shared_faces_only():
+    faces = np.stack([face(seed) for seed in range(6)])
+    first = labelled(faces[:5], [0, 1, 2, 2, 2])
+    second = labelled(faces[[4, 3, 2, 1, 0, 5]], [1, 2, 2, 2, 0, 0])  # face 5 is not in the first set
+
+    agreement = label_agreement(first, second)
+
+    assert agreement.shared == 5
+    assert agreement.agreement == 3 / 5  # faces 0, 2 and 3 agree; 1 and 4 do not
+    assert agreement.confusion == [[1, 0, 0], [0, 0, 1], [0, 1, 2]]
+
+
+def test_evaluate_with_both_label_sets_reports_their_agreement(tmp_path, capsys):
+    folders = write_image_folders(tmp_path / "fer2013")
+    ferplus = write_ferplus(tmp_path / "ferplus")
+    out = tmp_path / "report"
+
+    assert main(["evaluate", "--fer2013", str(folders), "--ferplus", str(ferplus), "--out", str(out)]) == 0
+
+    mapping, names = LabelMapping(), list(FERPLUS_EMOTIONS.values())
+    pairs = [
+        (mapping.class_index(FER2013_EMOTIONS[code]), mapping.class_index(names[code % len(names)]))
+        for code, usage, _ in rows()
+        if usage == "PrivateTest"
+    ]
+    expected = sum(a == b for a, b in pairs) / len(pairs)
+    report = json.loads((out / "evaluation.json").read_text())["label_agreement_privatetest"]
+    assert report["shared"] == len(pairs) == 14
+    assert report["agreement"] == round(expected, 4) and 0 < expected < 1
+    assert f"agree on {expected:.4f} of the 14 faces" in capsys.readouterr().out
