@@ -88,10 +88,14 @@ def match_faces(first: np.ndarray, second: np.ndarray, max_rms: float = 4.0) -> 
     return np.array(list(pairs), dtype=int), np.array(list(pairs.values()), dtype=int)
 
 
-def label_agreement(first: LabelledImages, second: LabelledImages) -> LabelAgreement:
+def compare_labels(first: LabelledImages, second: LabelledImages) -> tuple[LabelAgreement, LabelledImages]:
+    """How often the two sets' labels agree on their shared faces, and those consensus faces (first's copies)."""
     i, j = match_faces(first.images, second.images)
     confusion = metrics(first.labels[i], second.labels[j]).confusion
-    return LabelAgreement(len(i), float(np.trace(confusion) / max(len(i), 1)), confusion)
+    agreed = i[first.labels[i] == second.labels[j]]
+    source = f"{first.source} where {second.source} agrees"
+    consensus = LabelledImages(source, first.images[agreed], first.targets[agreed], first.splits[agreed])
+    return LabelAgreement(len(i), len(agreed) / max(len(i), 1), confusion), consensus
 
 
 def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: int = 256) -> np.ndarray:

@@ -90,7 +90,7 @@ def run_train(args: argparse.Namespace) -> int:
 def run_evaluate(args: argparse.Namespace) -> int:
     from monitor.model import ExpressionClassifier, card_path_for
     from training.data import load_dataset
-    from training.evaluate import evaluate, label_agreement, write_report
+    from training.evaluate import compare_labels, evaluate, write_report
     from training.labels import LabelMapping
 
     if not (args.fer2013 or args.ferplus):
@@ -106,10 +106,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.ferplus:
         data = load_dataset(args.ferplus, mapping, soft=False, ferplus_images=args.images)
         tests["ferplus"] = data.subset(args.split)
-    results = {f"{name}_{split_name}": evaluate(classifier, test) for name, test in tests.items()}
     agreements = {}
-    if len(tests) == 2:
-        agreements[f"label_agreement_{split_name}"] = label_agreement(tests["fer2013"], tests["ferplus"])
+    if len(tests) == 2:  # also score the faces whose two labels agree: the one truth both sets share
+        agreement, tests["consensus"] = compare_labels(tests["fer2013"], tests["ferplus"])
+        agreements[f"label_agreement_{split_name}"] = agreement
+    results = {f"{name}_{split_name}": evaluate(classifier, test) for name, test in tests.items()}
     out = args.out or classifier.model_path.parent / f"{classifier.model_path.stem}-evaluation"
     report = write_report(results, out, agreements)
     for name, result in results.items():

@@ -7,7 +7,7 @@ import numpy as np
 from monitor.cli import main
 from tests.training.fer_fixtures import face, rows, write_ferplus, write_image_folders
 from training.data import LabelledImages
-from training.evaluate import label_agreement, match_faces
+from training.evaluate import compare_labels, match_faces
 from training.labels import FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
 
 
@@ -30,16 +30,17 @@ def test_faces_are_matched_one_to_one_through_jpeg_noise_and_order():
         assert np.array_equal(faces[i], faces[order[j]])
 
 
-def test_agreement_counts_the_shared_faces_only():
+def test_agreement_and_consensus_count_the_shared_faces_only():
     faces = np.stack([face(seed) for seed in range(6)])
     first = labelled(faces[:5], [0, 1, 2, 2, 2])
     second = labelled(faces[[4, 3, 2, 1, 0, 5]], [1, 2, 2, 2, 0, 0])  # face 5 is not in the first set
 
-    agreement = label_agreement(first, second)
+    agreement, consensus = compare_labels(first, second)
 
     assert agreement.shared == 5
     assert agreement.agreement == 3 / 5  # faces 0, 2 and 3 agree; 1 and 4 do not
     assert agreement.confusion == [[1, 0, 0], [0, 0, 1], [0, 1, 2]]
+    assert np.array_equal(consensus.images, faces[[0, 2, 3]]) and consensus.labels.tolist() == [0, 2, 2]
 
 
 def test_evaluate_with_both_label_sets_reports_their_agreement(tmp_path, capsys):
@@ -56,7 +57,9 @@ def test_evaluate_with_both_label_sets_reports_their_agreement(tmp_path, capsys)
         if usage == "PrivateTest"
     ]
     expected = sum(a == b for a, b in pairs) / len(pairs)
-    report = json.loads((out / "evaluation.json").read_text())["label_agreement_privatetest"]
-    assert report["shared"] == len(pairs) == 14
-    assert report["agreement"] == round(expected, 4) and 0 < expected < 1
+    report = json.loads((out / "evaluation.json").read_text())
+    assert report["label_agreement_privatetest"]["shared"] == len(pairs) == 14
+    assert report["label_agreement_privatetest"]["agreement"] == round(expected, 4) and 0 < expected < 1
+    assert report["consensus_privatetest"]["images"] == sum(a == b for a, b in pairs)
+    assert (out / "confusion-consensus_privatetest.png").is_file()
     assert f"agree on {expected:.4f} of the 14 faces" in capsys.readouterr().out
