@@ -88,14 +88,16 @@ def match_faces(first: np.ndarray, second: np.ndarray, max_rms: float = 4.0) -> 
     return np.array(list(pairs), dtype=int), np.array(list(pairs.values()), dtype=int)
 
 
-def compare_labels(first: LabelledImages, second: LabelledImages) -> tuple[LabelAgreement, LabelledImages]:
-    """How often the two sets' labels agree on their shared faces, and those consensus faces (first's copies)."""
+def compare_labels(first: LabelledImages, second: LabelledImages) -> tuple[LabelAgreement, LabelledImages | None]:
+    """How often the two sets' labels agree on their shared faces, and those consensus faces (None if none)."""
     i, j = match_faces(first.images, second.images)
     confusion = metrics(first.labels[i], second.labels[j]).confusion
     agreed = i[first.labels[i] == second.labels[j]]
+    agreement = LabelAgreement(len(i), len(agreed) / max(len(i), 1), confusion)
+    if not len(agreed):
+        return agreement, None
     source = f"{first.source} where {second.source} agrees"
-    consensus = LabelledImages(source, first.images[agreed], first.targets[agreed], first.splits[agreed])
-    return LabelAgreement(len(i), len(agreed) / max(len(i), 1), confusion), consensus
+    return agreement, LabelledImages(source, first.images[agreed], first.targets[agreed], first.splits[agreed])
 
 
 def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: int = 256) -> np.ndarray:

@@ -108,8 +108,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         tests["ferplus"] = data.subset(args.split)
     agreements = {}
     if len(tests) == 2:  # also score the faces whose two labels agree: the one truth both sets share
-        agreement, tests["consensus"] = compare_labels(tests["fer2013"], tests["ferplus"])
+        agreement, consensus = compare_labels(tests["fer2013"], tests["ferplus"])
         agreements[f"label_agreement_{split_name}"] = agreement
+        if consensus is not None:
+            tests["consensus"] = consensus
     results = {f"{name}_{split_name}": evaluate(classifier, test) for name, test in tests.items()}
     out = args.out or classifier.model_path.parent / f"{classifier.model_path.stem}-evaluation"
     report = write_report(results, out, agreements)

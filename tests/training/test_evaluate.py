@@ -42,6 +42,10 @@ def test_agreement_and_consensus_count_the_shared_faces_only():
     assert agreement.confusion == [[1, 0, 0], [0, 0, 1], [0, 1, 2]]
     assert np.array_equal(consensus.images, faces[[0, 2, 3]]) and consensus.labels.tolist() == [0, 2, 2]
 
+    strangers = labelled(np.stack([face(seed) for seed in (7, 8)]), [0, 1])
+    no_overlap, no_consensus = compare_labels(first, strangers)
+    assert no_overlap.shared == 0 and no_consensus is None
+
 
 def test_evaluate_with_both_label_sets_reports_their_agreement(tmp_path, capsys):
     folders = write_image_folders(tmp_path / "fer2013")
