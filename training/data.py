@@ -12,7 +12,7 @@ import cv2
 import numpy as np
 
 from monitor.errors import EngageError
-from training.labels import CLASSES, FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
+from training.labels import CLASSES, EMOTIONS, FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
 
 IMAGE_SIZE = 48
 SPLITS = ("train", "val", "test")
@@ -23,12 +23,13 @@ IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp"}
 
 @dataclass
 class LabelledImages:
-    """Grey 48x48 faces with 3-class target distributions (one-hot or soft) and their split."""
+    """Grey 48x48 faces with their split and target distributions (one-hot or soft) over classes and emotions."""
 
     source: str
     images: np.ndarray  # (N, 48, 48) uint8
-    targets: np.ndarray  # (N, 3) float32, rows sum to 1
+    targets: np.ndarray  # (N, 3) float32 over CLASSES, rows sum to 1
     splits: np.ndarray  # (N,) str: train / val / test
+    emotions: np.ndarray  # (N, E) float32 over the mapping's emotions; summed by the mapping they give `targets`
     skipped: Counter = field(default_factory=Counter)
 
     def __post_init__(self) -> None:
@@ -37,7 +38,13 @@ class LabelledImages:
 
     def subset(self, split: str) -> LabelledImages:
         keep = self.splits == split
-        return LabelledImages(self.source, self.images[keep], self.targets[keep], self.splits[keep])
+        return self.select(keep)
+
+    def select(self, keep: np.ndarray) -> LabelledImages:
+        """The images picked by a boolean mask or index array, with their labels."""
+        return LabelledImages(
+            self.source, self.images[keep], self.targets[keep], self.splits[keep], self.emotions[keep]
+        )
 
     @property
     def labels(self) -> np.ndarray:
@@ -59,8 +66,8 @@ class LabelledImages:
         return text
 
 
-def _one_hot(indices: list[int]) -> np.ndarray:
-    return np.eye(len(CLASSES), dtype=np.float32)[np.asarray(indices, dtype=int)]
+def _one_hot(indices: list[int], width: int) -> np.ndarray:
+    return np.eye(width, dtype=np.float32)[np.asarray(indices, dtype=int)].reshape(-1, width)
 
 
 def _read_grey(path: Path) -> np.ndarray | None:
@@ -95,14 +102,13 @@ def read_fer2013_csv(path: Path, mapping: LabelMapping) -> LabelledImages:
                 raise EngageError(f"{where}: pixels are not integers") from None
             if pixels.size != IMAGE_SIZE * IMAGE_SIZE or pixels.min() < 0 or pixels.max() > 255:
                 raise EngageError(f"{where}: expected {IMAGE_SIZE * IMAGE_SIZE} grey levels 0-255, got {pixels.size}")
-            index = mapping.class_index(emotion)
-            if index is None:
+            if emotion not in mapping.emotions:
                 skipped[f"unmapped {emotion}"] += 1
                 continue
             images.append(pixels.astype(np.uint8).reshape(IMAGE_SIZE, IMAGE_SIZE))
-            labels.append(index)
+            labels.append(mapping.emotions.index(emotion))
             splits.append(split)
-    return _assemble(str(path), images, _one_hot(labels) if labels else np.zeros((0, 3)), splits, skipped)
+    return _assemble(str(path), mapping, images, _one_hot(labels, len(mapping.emotions)), splits, skipped)
 
 
 def read_image_folders(root: Path, mapping: LabelMapping) -> LabelledImages:
@@ -117,14 +123,13 @@ def read_image_folders(root: Path, mapping: LabelMapping) -> LabelledImages:
             emotion = emotion_dir.name.lower()
             if emotion not in FER2013_EMOTIONS:
                 raise EngageError(f"{emotion_dir}: unknown emotion folder; expected one of {list(FER2013_EMOTIONS)}")
-            index = mapping.class_index(emotion)
             for file in sorted(emotion_dir.iterdir()):
                 if file.suffix.lower() not in IMAGE_SUFFIXES:
                     continue
                 split = "train" if folder == "train" else USAGE_TO_SPLIT.get(file.name.split("_", 1)[0])
                 if split is None:
                     raise EngageError(f"{file}: cannot tell the split; expected a PublicTest_ or PrivateTest_ prefix")
-                if index is None:
+                if emotion not in mapping.emotions:
                     skipped[f"unmapped {emotion}"] += 1
                     continue
                 image = _read_grey(file)
@@ -132,9 +137,9 @@ def read_image_folders(root: Path, mapping: LabelMapping) -> LabelledImages:
                     skipped["unreadable image"] += 1
                     continue
                 images.append(image)
-                labels.append(index)
+                labels.append(mapping.emotions.index(emotion))
                 splits.append(split)
-    return _assemble(str(root), images, _one_hot(labels) if labels else np.zeros((0, 3)), splits, skipped)
+    return _assemble(str(root), mapping, images, _one_hot(labels, len(mapping.emotions)), splits, skipped)
 
 
 def read_ferplus(votes_csv: Path, image_root: Path, mapping: LabelMapping, soft: bool) -> LabelledImages:
@@ -142,8 +147,7 @@ def read_ferplus(votes_csv: Path, image_root: Path, mapping: LabelMapping, soft:
 
     Following the FER+ authors, images whose majority vote is unknown / not-a-face are excluded.
     """
-    emotions = tuple(FERPLUS_EMOTIONS.values())
-    to_classes = mapping.vote_matrix(emotions)
+    kept = [EMOTIONS.index(e) for e in mapping.emotions]
     images, targets, splits, skipped = [], [], [], Counter()
     with votes_csv.open(newline="") as handle:
         reader = csv.DictReader(handle)
@@ -168,18 +172,18 @@ def read_ferplus(votes_csv: Path, image_root: Path, mapping: LabelMapping, soft:
             if other >= votes.max():
                 skipped["majority unknown / not a face"] += 1
                 continue
-            class_votes = votes @ to_classes
-            if class_votes.sum() == 0:
+            mapped_votes = votes[kept]
+            if mapped_votes.sum() == 0:
                 skipped["no mapped votes"] += 1
                 continue
             if soft:
-                target = class_votes / class_votes.sum()
+                target = mapped_votes / mapped_votes.sum()
             else:
-                majority = mapping.class_index(emotions[int(votes.argmax())])
-                if majority is None:
+                majority = EMOTIONS[int(votes.argmax())]
+                if majority not in mapping.emotions:
                     skipped["unmapped majority"] += 1
                     continue
-                target = np.eye(len(CLASSES), dtype=np.float32)[majority]
+                target = _one_hot([mapping.emotions.index(majority)], len(kept))[0]
             file = image_root / FERPLUS_FOLDERS[row["Usage"]] / name
             image = _read_grey(file)
             if image is None:
@@ -188,12 +192,17 @@ def read_ferplus(votes_csv: Path, image_root: Path, mapping: LabelMapping, soft:
             targets.append(target)
             splits.append(split)
     kind = "FER+ soft" if soft else "FER+ majority"
-    return _assemble(f"{kind} {votes_csv}", images, np.array(targets, np.float32).reshape(-1, 3), splits, skipped)
+    emotion_targets = np.array(targets, np.float32).reshape(-1, len(kept))
+    return _assemble(f"{kind} {votes_csv}", mapping, images, emotion_targets, splits, skipped)
 
 
-def _assemble(source: str, images: list, targets: np.ndarray, splits: list, skipped: Counter) -> LabelledImages:
+def _assemble(
+    source: str, mapping: LabelMapping, images: list, emotions: np.ndarray, splits: list, skipped: Counter
+) -> LabelledImages:
+    """Stack the images; the class targets are the emotion targets summed by the mapping."""
     stacked = np.stack(images) if images else np.zeros((0, IMAGE_SIZE, IMAGE_SIZE), np.uint8)
-    return LabelledImages(source, stacked, targets.astype(np.float32), np.array(splits), skipped)
+    targets = (emotions @ mapping.class_matrix()).astype(np.float32)
+    return LabelledImages(source, stacked, targets, np.array(splits), emotions.astype(np.float32), skipped)
 
 
 def load_dataset(

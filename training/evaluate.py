@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -96,8 +96,7 @@ def compare_labels(first: LabelledImages, second: LabelledImages) -> tuple[Label
     agreement = LabelAgreement(len(i), len(agreed) / max(len(i), 1), confusion)
     if not len(agreed):
         return agreement, None
-    source = f"{first.source} where {second.source} agrees"
-    return agreement, LabelledImages(source, first.images[agreed], first.targets[agreed], first.splits[agreed])
+    return agreement, replace(first.select(agreed), source=f"{first.source} where {second.source} agrees")
 
 
 def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: int = 256) -> np.ndarray:

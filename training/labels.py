@@ -23,6 +23,9 @@ FERPLUS_EMOTIONS: dict[str, str] = {
     "contempt": "contempt",
 }
 
+# Every emotion either dataset names, FER2013 spellings in FER+ column order: an emotion head's vocabulary.
+EMOTIONS: tuple[str, ...] = tuple(FERPLUS_EMOTIONS.values())
+
 DEFAULT_MAPPING: dict[str, str] = {
     "happy": "positive",
     "surprise": "positive",
@@ -63,6 +66,15 @@ class LabelMapping:
     def class_index(self, emotion: str) -> int | None:
         target = self.mapping.get(emotion)
         return None if target is None else CLASSES.index(target)
+
+    @property
+    def emotions(self) -> tuple[str, ...]:
+        """The emotions this mapping keeps, in EMOTIONS order."""
+        return tuple(e for e in EMOTIONS if e in self.mapping)
+
+    def class_matrix(self) -> np.ndarray:
+        """(len(self.emotions), 3) 0/1 matrix that sums emotion probabilities into class probabilities."""
+        return self.vote_matrix(self.emotions)
 
     def vote_matrix(self, emotions: tuple[str, ...]) -> np.ndarray:
         """(len(emotions), 3) matrix that sums emotion votes into class votes."""

@@ -1,16 +1,20 @@
-"""The MobileNet expression classifier: grey input, scaling inside, pooled features, 3-way softmax."""
+"""The MobileNet expression classifier: grey input, scaling inside, pooled features, a softmax head."""
 
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from training.labels import CLASSES
 
 
-def build_model(input_size: int, alpha: float, pooling: str = "avg", dropout: float = 0.3) -> keras.Model:
-    """MobileNet backbone (random init: ImageNet weights cannot be fetched offline) with a 3-class head.
+def build_model(
+    input_size: int, alpha: float, pooling: str = "avg", dropout: float = 0.3, outputs: int = len(CLASSES)
+) -> keras.Model:
+    """MobileNet backbone (random init: ImageNet weights cannot be fetched offline) with a softmax head.
 
-    The model takes float32 grey levels 0-255 of shape (input_size, input_size, 1).
+    The model takes float32 grey levels 0-255 of shape (input_size, input_size, 1) and gives `outputs`
+    probabilities: the 3 classes, or one per emotion for a model that `sum_into_classes` finishes.
     """
     inputs = keras.Input((input_size, input_size, 1), name="face")
     x = keras.layers.Rescaling(1 / 127.5, offset=-1.0)(inputs)
@@ -21,5 +25,19 @@ def build_model(input_size: int, alpha: float, pooling: str = "avg", dropout: fl
     pool = keras.layers.GlobalAveragePooling2D if pooling == "avg" else keras.layers.GlobalMaxPooling2D
     x = pool()(x)
     x = keras.layers.Dropout(dropout)(x)
-    outputs = keras.layers.Dense(len(CLASSES), activation="softmax", name="expression")(x)
-    return keras.Model(inputs, outputs, name=f"mobilenet_a{alpha}_{input_size}px")
+    head = "expression" if outputs == len(CLASSES) else "emotion"
+    probabilities = keras.layers.Dense(outputs, activation="softmax", name=head)(x)
+    return keras.Model(inputs, probabilities, name=f"mobilenet_a{alpha}_{input_size}px")
+
+
+def sum_into_classes(model: keras.Model, class_matrix: np.ndarray) -> keras.Model:
+    """The emotion model followed by a fixed (emotions, 3) 0/1 matrix: class probability = sum of its emotions'."""
+    summing = keras.layers.Dense(len(CLASSES), use_bias=False, trainable=False, name="expression")
+    outputs = summing(model.output)
+    summing.set_weights([class_matrix.astype(np.float32)])
+    return keras.Model(model.input, outputs, name=model.name)
+
+
+def backbone_of(model: keras.Model) -> keras.Model:
+    """The MobileNet inside a model built by `build_model`."""
+    return next(layer for layer in model.layers if isinstance(layer, keras.Model))

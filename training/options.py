@@ -45,6 +45,12 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--schedule", choices=("cosine", "plateau"), default="cosine")
         parser.add_argument("--patience", type=int, default=45, help="early-stopping patience in epochs")
         parser.add_argument("--class-weights", choices=("sqrt", "balanced", "none"), default="sqrt")
+        parser.add_argument(
+            "--head",
+            choices=("classes", "emotions"),
+            default="classes",
+            help="emotions: learn every mapped emotion (FER+ votes), summed into the 3 classes in the exported model",
+        )
         parser.add_argument("--max-steps", type=int, help="cap steps per epoch (smoke runs)")
         parser.add_argument(
             "--init-from", type=Path, help="start from this .keras model's weights (same --alpha, any --input-size)"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import cv2
@@ -31,6 +32,4 @@ def upscale_dataset(data: LabelledImages, model_file: Path, size: int) -> Labell
         big = engine.upsample(cv2.cvtColor(image, cv2.COLOR_GRAY2BGR))
         grey = cv2.cvtColor(big, cv2.COLOR_BGR2GRAY)
         upscaled.append(cv2.resize(grey, (size, size), interpolation=cv2.INTER_AREA))
-    return LabelledImages(
-        f"{data.source} (super-resolved)", np.stack(upscaled), data.targets, data.splits, data.skipped
-    )
+    return replace(data, source=f"{data.source} (super-resolved)", images=np.stack(upscaled))

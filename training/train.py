@@ -8,6 +8,7 @@ import json
 import math
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,7 +23,7 @@ from monitor.model import DEFAULT_MODEL_NAME, ModelCard
 from training.data import LabelledImages, load_dataset
 from training.export import export_tflite
 from training.labels import CLASSES, LabelMapping
-from training.model import build_model
+from training.model import backbone_of, build_model, sum_into_classes
 
 
 @dataclass
@@ -43,6 +44,7 @@ class TrainConfig:
     schedule: str = "cosine"  # or "plateau" (reduce-LR-on-plateau)
     patience: int = 12
     class_weights: str = "sqrt"  # "sqrt", "balanced" or "none"
+    head: str = "classes"  # or "emotions": one output per mapped emotion, summed into the classes on export
     max_steps: int | None = None  # steps per epoch cap, for smoke runs
     seed: int = 13
     superres: Path | None = None
@@ -70,29 +72,38 @@ def augmenter() -> keras.Sequential:
     )
 
 
-def class_weight(labels: np.ndarray, mode: str) -> dict[int, float] | None:
-    if mode == "none":
-        return None
+def sample_weights(labels: np.ndarray, mode: str) -> np.ndarray:
+    """Per-image loss weights from its class: inverse class frequency ("balanced"), its square root, or 1."""
     counts = np.bincount(labels, minlength=len(CLASSES)).astype(float)
     weights = counts.sum() / (len(CLASSES) * np.maximum(counts, 1))
     if mode == "sqrt":
         weights = np.sqrt(weights)
-    return {i: float(w) for i, w in enumerate(weights / weights.mean())}
+    elif mode == "none":
+        weights = np.ones_like(weights)
+    return (weights / weights.mean())[labels].astype(np.float32)
+
+
+def head_targets(data: LabelledImages, head: str) -> np.ndarray:
+    return data.emotions if head == "emotions" else data.targets
 
 
 def make_datasets(train: LabelledImages, val: LabelledImages, config: TrainConfig) -> tuple[tf.data.Dataset, ...]:
     x_train = resize_all(train.images, config.input_size)
     x_val = resize_all(val.images, config.input_size)
+    weights = sample_weights(train.labels, config.class_weights)
     augment = augmenter()
     train_ds = (
-        tf.data.Dataset.from_tensor_slices((x_train, train.targets))
+        tf.data.Dataset.from_tensor_slices((x_train, head_targets(train, config.head), weights))
         .shuffle(len(x_train), seed=config.seed, reshuffle_each_iteration=True)
         .batch(config.batch_size, drop_remainder=True)
-        .map(lambda x, y: (augment(tf.cast(x, tf.float32), training=True), y), num_parallel_calls=tf.data.AUTOTUNE)
+        .map(
+            lambda x, y, w: (augment(tf.cast(x, tf.float32), training=True), y, w),
+            num_parallel_calls=tf.data.AUTOTUNE,
+        )
         .prefetch(tf.data.AUTOTUNE)
     )
     val_ds = (
-        tf.data.Dataset.from_tensor_slices((x_val, val.targets))
+        tf.data.Dataset.from_tensor_slices((x_val, head_targets(val, config.head)))
         .batch(256)
         .map(lambda x, y: (tf.cast(x, tf.float32), y))
         .prefetch(tf.data.AUTOTUNE)
@@ -152,7 +163,25 @@ def _concat(parts: list[LabelledImages]) -> LabelledImages:
         np.concatenate([p.images for p in parts]),
         np.concatenate([p.targets for p in parts]),
         np.concatenate([p.splits for p in parts]),
+        np.concatenate([p.emotions for p in parts]),
     )
+
+
+def class_accuracy(class_matrix: np.ndarray) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+    """Accuracy over the 3 classes of a head whose outputs the (outputs, 3) matrix sums into the classes."""
+    matrix = tf.constant(class_matrix, tf.float32)
+
+    def accuracy(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
+        return keras.metrics.categorical_accuracy(tf.matmul(y_true, matrix), tf.matmul(y_pred, matrix))
+
+    return accuracy
+
+
+def class_matrix(config: TrainConfig) -> np.ndarray:
+    """How the head's outputs sum into the classes: the mapping's matrix, or identity for a class head."""
+    if config.head == "emotions":
+        return LabelMapping.parse(config.mapping).class_matrix()
+    return np.eye(len(CLASSES), dtype=np.float32)
 
 
 def train(config: TrainConfig) -> Path:
@@ -162,7 +191,8 @@ def train(config: TrainConfig) -> Path:
     train_set, val_set, fingerprints = load_training_data(config)
     train_ds, val_ds = make_datasets(train_set, val_set, config)
     steps = config.max_steps or len(train_set.images) // config.batch_size
-    model = initial_model(config)
+    matrix = class_matrix(config)
+    model = initial_model(config, outputs=len(matrix))
     if config.schedule == "cosine":
         learning_rate = keras.optimizers.schedules.CosineDecay(
             0.0, config.epochs * steps, warmup_target=config.learning_rate, warmup_steps=steps
@@ -172,7 +202,7 @@ def train(config: TrainConfig) -> Path:
     model.compile(
         optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay),
         loss="categorical_crossentropy",
-        metrics=["accuracy"],
+        metrics=[class_accuracy(matrix)],
         jit_compile=False,  # XLA measured 4.7x slower on this CPU
     )
     best = config.out / "best.keras"
@@ -189,37 +219,45 @@ def train(config: TrainConfig) -> Path:
         train_ds,
         validation_data=val_ds,
         epochs=config.epochs,
-        class_weight=class_weight(train_set.labels, config.class_weights),
         callbacks=callbacks,
         verbose=1 if sys.stdout.isatty() else 0,
     )
     return export_run(config, train_set, fingerprints, len(val_set.images))
 
 
-def initial_model(config: TrainConfig) -> keras.Model:
-    """A fresh model, or one carrying the weights of `init_from` (any input size: the layers are size-agnostic)."""
-    model = build_model(config.input_size, config.alpha, config.pooling, config.dropout)
+def initial_model(config: TrainConfig, outputs: int) -> keras.Model:
+    """A fresh model, or one carrying the weights of `init_from` (any input size: the layers are size-agnostic).
+
+    The backbone always comes from `init_from`; its head too where it has as many outputs.
+    """
+    model = build_model(config.input_size, config.alpha, config.pooling, config.dropout, outputs)
     if config.init_from:
-        weights = keras.models.load_model(config.init_from, compile=False).get_weights()
-        if [w.shape for w in weights] != [w.shape for w in model.get_weights()]:
+        source = keras.models.load_model(config.init_from, compile=False)
+        weights = backbone_of(source).get_weights()
+        if [w.shape for w in weights] != [w.shape for w in backbone_of(model).get_weights()]:
             raise EngageError(
                 f"{config.init_from}: its layers do not match MobileNet alpha={config.alpha}; "
                 "pass the --alpha it was trained with"
             )
-        model.set_weights(weights)
+        backbone_of(model).set_weights(weights)
+        if source.output.shape == model.output.shape:
+            model.layers[-1].set_weights(source.layers[-1].get_weights())
     return model
 
 
 def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: list[dict], val_images: int) -> Path:
     """Export the run's best checkpoint as model.tflite (float32) and model-int8.tflite, each with its card."""
     plot_history(config.out / "history.csv", config.out / "history.png")
-    best_model = keras.models.load_model(config.out / "best.keras")
+    best_model = keras.models.load_model(config.out / "best.keras", compile=False)
+    if config.head == "emotions":
+        best_model = sum_into_classes(best_model, class_matrix(config))
     card = ModelCard(
         version=f"{DEFAULT_MODEL_NAME}-{config.version}",
         input_size=config.input_size,
         mapping=LabelMapping.parse(config.mapping).mapping,
         architecture=f"MobileNet alpha={config.alpha} {config.input_size}px grey, {config.pooling}-pool + "
-        f"dropout {config.dropout} + Dense(3) softmax, "
+        f"dropout {config.dropout} + "
+        + ("Dense(emotions) softmax summed into 3 classes, " if config.head == "emotions" else "Dense(3) softmax, ")
         + (f"fine-tuned from {config.init_from}" if config.init_from else "trained from scratch"),
         training=asdict(config) | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv")},
         data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": val_images},

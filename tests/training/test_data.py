@@ -18,6 +18,14 @@ def test_default_mapping_and_overrides():
         LabelMapping.parse("happy=joyful")
 
 
+def test_the_class_matrix_sums_the_kept_emotions_into_their_classes():
+    mapping = LabelMapping.parse("disgust=drop, surprise=neutral")
+    assert mapping.emotions == ("neutral", "happy", "surprise", "sad", "angry", "fear", "contempt")
+    matrix = mapping.class_matrix()
+    assert matrix.shape == (7, 3) and (matrix.sum(axis=1) == 1).all()
+    assert [int(row.argmax()) for row in matrix] == [1, 0, 1, 2, 2, 2, 2]
+
+
 @pytest.mark.parametrize("layout", ["csv", "folders", "ferplus"])
 def test_every_layout_reads_splits_and_labels(tmp_path, layout):
     writer = {"csv": write_fer2013_csv, "folders": write_image_folders, "ferplus": write_ferplus}[layout]
@@ -26,6 +34,8 @@ def test_every_layout_reads_splits_and_labels(tmp_path, layout):
     assert data.images.shape == (42, 48, 48) and data.images.dtype == np.uint8
     assert {s: int((data.splits == s).sum()) for s in ("train", "val", "test")} == {"train": 14, "val": 14, "test": 14}
     np.testing.assert_allclose(data.targets.sum(axis=1), 1.0)
+    assert data.emotions.shape == (42, 8)
+    np.testing.assert_allclose(data.emotions @ LabelMapping().class_matrix(), data.targets)
     if layout == "ferplus":
         assert data.skipped["no image name (not a face)"] == 1
 
@@ -43,6 +53,16 @@ def test_ferplus_soft_labels_are_vote_shares_and_majority_is_hard(tmp_path):
     # first row: 7 neutral + 3 happiness votes
     np.testing.assert_allclose(soft.targets[0], [0.3, 0.7, 0.0])
     np.testing.assert_allclose(hard.targets[0], [0.0, 1.0, 0.0])
+    np.testing.assert_allclose(soft.emotions[0], [0.7, 0.3, 0, 0, 0, 0, 0, 0])
+    np.testing.assert_allclose(hard.emotions[0], [1, 0, 0, 0, 0, 0, 0, 0])
+
+
+def test_ferplus_emotion_targets_keep_only_the_mapped_emotions(tmp_path):
+    path = write_ferplus(tmp_path, per_usage=7)
+    data = load_dataset(path, LabelMapping.parse("happy=drop"), soft=True)
+    assert data.emotions.shape[1] == 7
+    np.testing.assert_allclose(data.emotions[0], [1, 0, 0, 0, 0, 0, 0])  # the 3 happiness votes are gone
+    np.testing.assert_allclose(data.targets[0], [0.0, 1.0, 0.0])
 
 
 def test_fer2013_csv_bad_rows_name_file_and_row(tmp_path):

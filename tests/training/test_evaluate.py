@@ -12,7 +12,8 @@ from training.labels import FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
 
 
 def labelled(images: np.ndarray, labels: list[int]) -> LabelledImages:
-    return LabelledImages("test", images, np.eye(3, dtype=np.float32)[labels], np.array(["test"] * len(labels)))
+    one_hot = np.eye(3, dtype=np.float32)[labels]
+    return LabelledImages("test", images, one_hot, np.array(["test"] * len(labels)), one_hot)
 
 
 def test_faces_are_matched_one_to_one_through_jpeg_noise_and_order():

@@ -6,12 +6,14 @@ import subprocess
 import sys
 import time
 
+import keras
 import numpy as np
 import pytest
 
 from monitor.cli import main
 from monitor.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
+from training.labels import LabelMapping
 
 TINY = ["--input-size", "32", "--alpha", "0.25", "--epochs", "2", "--max-steps", "2", "--batch-size", "8"]
 
@@ -41,6 +43,17 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         capsys.readouterr()
         assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
         assert "pass the --alpha it was trained with" in capsys.readouterr().err
+
+    if layout == "ferplus":  # an emotion head, learnt from the votes, exported summed into the 3 classes
+        emotions = tmp_path / "emotions"
+        head = ["--head", "emotions", "--init-from", str(out / "best.keras")]
+        assert main(["train", "--data", str(data), "--out", str(emotions), *head, *TINY]) == 0
+        emotion_model = keras.models.load_model(emotions / "best.keras", compile=False)
+        exported = ExpressionClassifier(emotions / "model.tflite")
+        assert emotion_model.output.shape[-1] == 8 and "summed into 3 classes" in exported.card.architecture
+        faces = np.random.default_rng(1).uniform(0, 255, (5, 32, 32, 1)).astype(np.float32)
+        expected = emotion_model.predict(faces, verbose=0) @ LabelMapping().class_matrix()
+        np.testing.assert_allclose(exported.predict_batch(faces), expected, atol=1e-4)
 
     option = "--ferplus" if layout == "ferplus" else "--fer2013"
     assert main(["evaluate", "--model", str(out / "model.tflite"), option, str(data), "--update-card"]) == 0
