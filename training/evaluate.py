@@ -108,8 +108,10 @@ def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: in
     return np.concatenate(outputs) if outputs else np.zeros((0, len(CLASSES)), np.float32)
 
 
-def evaluate(classifier: ExpressionClassifier, test: LabelledImages) -> Metrics:
-    return metrics(test.labels, predict(classifier, test.images).argmax(axis=1))
+def evaluate(classifiers: list[ExpressionClassifier], test: LabelledImages) -> Metrics:
+    """Metrics of one model, or of several whose probabilities are averaged (an ensemble)."""
+    probabilities = np.mean([predict(c, test.images) for c in classifiers], axis=0)
+    return metrics(test.labels, probabilities.argmax(axis=1))
 
 
 def plot_confusion(result: Metrics, title: str, png: Path) -> None:

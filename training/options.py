@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -57,7 +58,12 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         )
         parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
     else:
-        parser.add_argument("--model", type=Path, help="the .tflite to evaluate (default: the bundled model)")
+        parser.add_argument(
+            "--model",
+            type=Path,
+            action="append",
+            help="the .tflite to evaluate (default: the bundled model); repeated: their averaged probabilities",
+        )
         parser.add_argument("--fer2013", type=Path, help="fer2013.csv or a train/ test/ image folder")
         parser.add_argument("--ferplus", type=Path, help="FER+ fer2013new.csv")
         parser.add_argument("--images", type=Path, help="FER+ image root holding FER2013Test/")
@@ -101,9 +107,15 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
     if not (args.fer2013 or args.ferplus):
         raise EngageError("give --fer2013 PATH and/or --ferplus fer2013new.csv")
-    classifier = ExpressionClassifier(args.model)
+    classifiers = [ExpressionClassifier(path) for path in args.model or [None]]
+    if args.update_card and len(classifiers) > 1:
+        raise EngageError("--update-card writes one model's card; give a single --model")
+    if len({json.dumps(c.card.mapping, sort_keys=True) for c in classifiers}) > 1:
+        raise EngageError("the models map emotions to classes differently; an ensemble needs one mapping")
     if args.flip_average != "card":
-        classifier.card = replace(classifier.card, flip_average=args.flip_average == "on")
+        for classifier in classifiers:
+            classifier.card = replace(classifier.card, flip_average=args.flip_average == "on")
+    classifier = classifiers[0]
     mapping = LabelMapping(classifier.card.mapping or LabelMapping().mapping)
     split_name = {"test": "privatetest", "val": "publictest"}[args.split]
     tests = {}
@@ -118,7 +130,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
         agreements[f"label_agreement_{split_name}"] = agreement
         if consensus is not None:
             tests["consensus"] = consensus
-    results = {f"{name}_{split_name}": evaluate(classifier, test) for name, test in tests.items()}
+    results = {f"{name}_{split_name}": evaluate(classifiers, test) for name, test in tests.items()}
     out = args.out or classifier.model_path.parent / f"{classifier.model_path.stem}-evaluation"
     report = write_report(results, out, agreements)
     for name, result in results.items():

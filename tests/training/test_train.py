@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -13,6 +14,8 @@ import pytest
 from monitor.cli import main
 from monitor.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
+from training.data import load_dataset
+from training.evaluate import predict
 from training.labels import LabelMapping
 
 TINY = ["--input-size", "32", "--alpha", "0.25", "--epochs", "2", "--max-steps", "2", "--batch-size", "8"]
@@ -43,6 +46,17 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         capsys.readouterr()
         assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
         assert "pass the --alpha it was trained with" in capsys.readouterr().err
+
+        # two models of different input sizes evaluate as an ensemble: their probabilities averaged
+        models = ["--model", str(out / "model.tflite"), "--model", str(tuned / "model.tflite")]
+        assert main(["evaluate", *models, "--fer2013", str(data), "--out", str(tmp_path / "ensemble")]) == 0
+        test = load_dataset(data, LabelMapping()).subset("test")
+        averaged = np.mean([predict(ExpressionClassifier(Path(m)), test.images) for m in models[1::2]], axis=0)
+        report = json.loads((tmp_path / "ensemble" / "evaluation.json").read_text())
+        assert report["fer2013_privatetest"]["accuracy"] == round(float((averaged.argmax(1) == test.labels).mean()), 4)
+        capsys.readouterr()
+        assert main(["evaluate", *models, "--fer2013", str(data), "--update-card"]) == 2
+        assert "give a single --model" in capsys.readouterr().err
 
     if layout == "ferplus":  # an emotion head, learnt from the votes, exported summed into the 3 classes
         emotions = tmp_path / "emotions"
