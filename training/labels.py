@@ -73,14 +73,8 @@ class LabelMapping:
         return tuple(e for e in EMOTIONS if e in self.mapping)
 
     def class_matrix(self) -> np.ndarray:
-        """(len(self.emotions), 3) 0/1 matrix that sums emotion probabilities into class probabilities."""
-        return self.vote_matrix(self.emotions)
-
-    def vote_matrix(self, emotions: tuple[str, ...]) -> np.ndarray:
-        """(len(emotions), 3) matrix that sums emotion votes into class votes."""
-        matrix = np.zeros((len(emotions), len(CLASSES)), dtype=np.float32)
-        for row, emotion in enumerate(emotions):
-            index = self.class_index(emotion)
-            if index is not None:
-                matrix[row, index] = 1.0
+        """(len(self.emotions), 3) 0/1 matrix that sums emotion probabilities (or votes) into the classes."""
+        matrix = np.zeros((len(self.emotions), len(CLASSES)), dtype=np.float32)
+        for row, emotion in enumerate(self.emotions):
+            matrix[row, CLASSES.index(self.mapping[emotion])] = 1.0
         return matrix

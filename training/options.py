@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -110,7 +109,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     classifiers = [ExpressionClassifier(path) for path in args.model or [None]]
     if args.update_card and len(classifiers) > 1:
         raise EngageError("--update-card writes one model's card; give a single --model")
-    if len({json.dumps(c.card.mapping, sort_keys=True) for c in classifiers}) > 1:
+    if any(c.card.mapping != classifiers[0].card.mapping for c in classifiers):
         raise EngageError("the models map emotions to classes differently; an ensemble needs one mapping")
     if args.flip_average != "card":
         for classifier in classifiers:

@@ -74,12 +74,12 @@ def augmenter() -> keras.Sequential:
 
 def sample_weights(labels: np.ndarray, mode: str) -> np.ndarray:
     """Per-image loss weights from its class: inverse class frequency ("balanced"), its square root, or 1."""
+    if mode == "none":
+        return np.ones(len(labels), np.float32)
     counts = np.bincount(labels, minlength=len(CLASSES)).astype(float)
     weights = counts.sum() / (len(CLASSES) * np.maximum(counts, 1))
     if mode == "sqrt":
         weights = np.sqrt(weights)
-    elif mode == "none":
-        weights = np.ones_like(weights)
     return (weights / weights.mean())[labels].astype(np.float32)
 
 
