@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import numpy as np
 
@@ -67,7 +68,7 @@ class LabelMapping:
         target = self.mapping.get(emotion)
         return None if target is None else CLASSES.index(target)
 
-    @property
+    @cached_property
     def emotions(self) -> tuple[str, ...]:
         """The emotions this mapping keeps, in EMOTIONS order."""
         return tuple(e for e in EMOTIONS if e in self.mapping)
