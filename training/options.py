@@ -55,6 +55,17 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(
             "--init-from", type=Path, help="start from this .keras model's weights (same --alpha, any --input-size)"
         )
+        parser.add_argument(
+            "--teacher",
+            type=Path,
+            action="append",
+            dest="teachers",
+            default=[],
+            help="distil: a .tflite whose mirror-averaged predictions join the training targets (repeatable)",
+        )
+        parser.add_argument(
+            "--teacher-weight", type=float, default=0.5, help="share of the teachers in the targets (0-1]"
+        )
         parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
     else:
         parser.add_argument(

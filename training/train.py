@@ -21,6 +21,7 @@ import tensorflow as tf
 from monitor.errors import EngageError
 from monitor.model import DEFAULT_MODEL_NAME, ModelCard
 from training.data import LabelledImages, load_dataset
+from training.distil import distil, load_teachers
 from training.export import export_tflite
 from training.labels import CLASSES, LabelMapping
 from training.model import backbone_of, build_model, sum_into_classes
@@ -49,6 +50,8 @@ class TrainConfig:
     seed: int = 13
     superres: Path | None = None
     init_from: Path | None = None  # start from this .keras model's weights (other labels or input size)
+    teachers: list[Path] = field(default_factory=list)  # .tflite models whose predictions join the targets
+    teacher_weight: float = 0.5
     version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
 
 
@@ -189,6 +192,11 @@ def train(config: TrainConfig) -> Path:
     keras.utils.set_random_seed(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
     train_set, val_set, fingerprints = load_training_data(config)
+    if config.teachers:
+        if config.head == "emotions":
+            raise EngageError("--teacher gives class probabilities; use it with --head classes")
+        teachers = load_teachers(config.teachers, LabelMapping.parse(config.mapping).mapping)
+        train_set = distil(train_set, teachers, config.teacher_weight)
     train_ds, val_ds = make_datasets(train_set, val_set, config)
     steps = config.max_steps or len(train_set.images) // config.batch_size
     matrix = class_matrix(config)

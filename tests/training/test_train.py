@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import keras
@@ -15,6 +16,7 @@ from monitor.cli import main
 from monitor.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 from training.data import load_dataset
+from training.distil import distil, load_teachers
 from training.evaluate import predict
 from training.labels import LabelMapping
 
@@ -46,6 +48,24 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         capsys.readouterr()
         assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
         assert "pass the --alpha it was trained with" in capsys.readouterr().err
+
+        # distillation: the teacher's mirror-averaged predictions make up --teacher-weight of the targets
+        teacher = out / "model.tflite"
+        train_set = load_dataset(data, LabelMapping()).subset("train")
+        taught = distil(train_set, load_teachers([teacher], LabelMapping().mapping), 0.3)
+        mirrored = ExpressionClassifier(teacher)
+        mirrored.card = replace(mirrored.card, flip_average=True)
+        expected = 0.7 * train_set.targets + 0.3 * predict(mirrored, train_set.images)
+        np.testing.assert_allclose(taught.targets, expected, atol=1e-6)
+        student = tmp_path / "student"
+        distillation = ["train", "--data", str(data), "--teacher", str(teacher), *TINY]
+        assert main([*distillation, "--out", str(student)]) == 0
+        assert ExpressionClassifier(student / "model.tflite").card.training["teachers"] == [str(teacher)]
+        capsys.readouterr()
+        assert main([*distillation, "--out", str(tmp_path / "w0"), "--teacher-weight", "0"]) == 2
+        assert "--teacher-weight 0.0: give a value in (0, 1]" in capsys.readouterr().err
+        assert main([*distillation, "--out", str(tmp_path / "m"), "--mapping", "surprise=neutral"]) == 2
+        assert "maps emotions to classes differently" in capsys.readouterr().err
 
         # two models of different input sizes evaluate as an ensemble: their probabilities averaged
         models = ["--model", str(out / "model.tflite"), "--model", str(tuned / "model.tflite")]
@@ -134,10 +154,17 @@ def test_every_train_option_reaches_the_config():
             "0.5",
             "--epochs",
             "3",
+            "--teacher",
+            "t1.tflite",
+            "--teacher",
+            "t2.tflite",
+            "--teacher-weight",
+            "0.7",
         ]
     )
     config = train_config(args)
     assert [str(p) for p in config.data] == ["a.csv", "folder"] and str(config.ferplus_images) == "imgs"
     assert not config.soft_labels and config.learning_rate == 0.01 and str(config.init_from) == "m.keras"
     assert config.mapping == "surprise=neutral" and config.alpha == 0.5 and config.epochs == 3
+    assert [str(p) for p in config.teachers] == ["t1.tflite", "t2.tflite"] and config.teacher_weight == 0.7
     assert train_config(build_parser().parse_args(["train", "--data", "a.csv"])).soft_labels

@@ -1,0 +1,35 @@
+"""Knowledge distillation: teacher models' averaged predictions blended into the training targets."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from pathlib import Path
+
+import numpy as np
+
+from monitor.errors import EngageError
+from monitor.model import ExpressionClassifier
+from training.data import LabelledImages
+from training.evaluate import predict
+
+
+def load_teachers(paths: list[Path], mapping: dict[str, str]) -> list[ExpressionClassifier]:
+    """The teacher models, each with mirror averaging on; they must map emotions to classes as the run does."""
+    teachers = []
+    for path in paths:
+        teacher = ExpressionClassifier(path, threads=os.cpu_count() or 1)
+        if teacher.card.mapping and teacher.card.mapping != mapping:
+            raise EngageError(f"teacher {path} maps emotions to classes differently from this run")
+        teacher.card = dataclasses.replace(teacher.card, flip_average=True)
+        teachers.append(teacher)
+    return teachers
+
+
+def distil(train: LabelledImages, teachers: list[ExpressionClassifier], weight: float) -> LabelledImages:
+    """The training set with targets (1 - weight) * labels + weight * the teachers' averaged probabilities."""
+    if not 0 < weight <= 1:
+        raise EngageError(f"--teacher-weight {weight}: give a value in (0, 1]")
+    taught = np.mean([predict(teacher, train.images) for teacher in teachers], axis=0)
+    blended = (1 - weight) * train.targets + weight * taught
+    return dataclasses.replace(train, targets=blended.astype(np.float32))
