@@ -11,7 +11,7 @@ import numpy as np
 from monitor.errors import EngageError
 from monitor.model import ExpressionClassifier
 from training.data import LabelledImages
-from training.evaluate import predict
+from training.evaluate import ensemble_predict
 
 
 def load_teachers(paths: list[Path], mapping: dict[str, str]) -> list[ExpressionClassifier]:
@@ -30,6 +30,5 @@ def distil(train: LabelledImages, teachers: list[ExpressionClassifier], weight: 
     """The training set with targets (1 - weight) * labels + weight * the teachers' averaged probabilities."""
     if not 0 < weight <= 1:
         raise EngageError(f"--teacher-weight {weight}: give a value in (0, 1]")
-    taught = np.mean([predict(teacher, train.images) for teacher in teachers], axis=0)
-    blended = (1 - weight) * train.targets + weight * taught
+    blended = (1 - weight) * train.targets + weight * ensemble_predict(teachers, train.images)
     return dataclasses.replace(train, targets=blended.astype(np.float32))

@@ -108,10 +108,14 @@ def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: in
     return np.concatenate(outputs) if outputs else np.zeros((0, len(CLASSES)), np.float32)
 
 
+def ensemble_predict(classifiers: list[ExpressionClassifier], images: np.ndarray) -> np.ndarray:
+    """The models' probabilities averaged (one model: its own), shape (N, 3)."""
+    return np.mean([predict(c, images) for c in classifiers], axis=0)
+
+
 def evaluate(classifiers: list[ExpressionClassifier], test: LabelledImages) -> Metrics:
     """Metrics of one model, or of several whose probabilities are averaged (an ensemble)."""
-    probabilities = np.mean([predict(c, test.images) for c in classifiers], axis=0)
-    return metrics(test.labels, probabilities.argmax(axis=1))
+    return metrics(test.labels, ensemble_predict(classifiers, test.images).argmax(axis=1))
 
 
 def plot_confusion(result: Metrics, title: str, png: Path) -> None:
