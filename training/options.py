@@ -66,6 +66,12 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(
             "--teacher-weight", type=float, default=0.5, help="share of the teachers in the targets (0-1]"
         )
+        parser.add_argument("--dropout", type=float, default=0.3, help="dropout before the head")
+        parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW decoupled weight decay")
+        parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a) parameter, e.g. 0.2 (0 = off)")
+        parser.add_argument(
+            "--ema", type=float, default=0.0, help="validate and export an EMA of the weights, e.g. 0.999 (0 = off)"
+        )
         parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
     else:
         parser.add_argument(

@@ -52,7 +52,15 @@ class TrainConfig:
     init_from: Path | None = None  # start from this .keras model's weights (other labels or input size)
     teachers: list[Path] = field(default_factory=list)  # .tflite models whose predictions join the targets
     teacher_weight: float = 0.5
+    mixup: float = 0.0  # Beta(a, a) mixing of image pairs and their targets; 0 = off
+    ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and export; 0 = off
     version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
+
+    def __post_init__(self) -> None:
+        if self.mixup < 0:
+            raise EngageError(f"--mixup {self.mixup}: give a Beta parameter > 0, or 0 for no mixup")
+        if not 0 <= self.ema < 1:
+            raise EngageError(f"--ema {self.ema}: give a momentum in (0, 1), e.g. 0.999, or 0 for no averaging")
 
 
 def resize_all(images: np.ndarray, size: int) -> np.ndarray:
@@ -86,6 +94,24 @@ def sample_weights(labels: np.ndarray, mode: str) -> np.ndarray:
     return (weights / weights.mean())[labels].astype(np.float32)
 
 
+def mixup(alpha: float) -> Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor, tf.Tensor]]:
+    """A batch map blending each image with a batch-mate by a Beta(alpha, alpha) share, and its target and weight."""
+
+    def mix(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
+        n = tf.shape(x)[0]
+        a, b = tf.random.gamma([n], alpha), tf.random.gamma([n], alpha)
+        share = a / (a + b)
+        mate = tf.random.shuffle(tf.range(n))
+
+        def blend(t: tf.Tensor) -> tf.Tensor:
+            s = tf.reshape(tf.cast(share, t.dtype), [-1] + [1] * (len(t.shape) - 1))
+            return s * t + (1 - s) * tf.gather(t, mate)
+
+        return blend(x), blend(y), blend(w)
+
+    return mix
+
+
 def head_targets(data: LabelledImages, head: str) -> np.ndarray:
     return data.emotions if head == "emotions" else data.targets
 
@@ -103,8 +129,10 @@ def make_datasets(train: LabelledImages, val: LabelledImages, config: TrainConfi
             lambda x, y, w: (augment(tf.cast(x, tf.float32), training=True), y, w),
             num_parallel_calls=tf.data.AUTOTUNE,
         )
-        .prefetch(tf.data.AUTOTUNE)
     )
+    if config.mixup:
+        train_ds = train_ds.map(mixup(config.mixup), num_parallel_calls=tf.data.AUTOTUNE)
+    train_ds = train_ds.prefetch(tf.data.AUTOTUNE)
     val_ds = (
         tf.data.Dataset.from_tensor_slices((x_val, head_targets(val, config.head)))
         .batch(256)
@@ -208,14 +236,20 @@ def train(config: TrainConfig) -> Path:
     else:
         learning_rate = config.learning_rate
     model.compile(
-        optimizer=keras.optimizers.AdamW(learning_rate, weight_decay=config.weight_decay),
+        optimizer=keras.optimizers.AdamW(
+            learning_rate, weight_decay=config.weight_decay, use_ema=config.ema > 0, ema_momentum=config.ema or 0.99
+        ),
         loss="categorical_crossentropy",
         metrics=[class_accuracy(matrix)],
         jit_compile=False,  # XLA measured 4.7x slower on this CPU
     )
     best = config.out / "best.keras"
+    # with EMA, the averaged weights are swapped in after the backup (which must resume the raw ones),
+    # for validation and the best checkpoint
+    swap_ema = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.ema else []
     callbacks = [
         keras.callbacks.BackupAndRestore(str(config.out / "backup"), double_checkpoint=True),
+        *swap_ema,
         keras.callbacks.ModelCheckpoint(str(best), monitor="val_accuracy", mode="max", save_best_only=True),
         keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience),
         keras.callbacks.CSVLogger(str(config.out / "history.csv"), append=True),

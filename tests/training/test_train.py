@@ -19,6 +19,7 @@ from training.data import load_dataset
 from training.distil import distil, load_teachers
 from training.evaluate import predict
 from training.labels import LabelMapping
+from training.train import mixup
 
 TINY = ["--input-size", "32", "--alpha", "0.25", "--epochs", "2", "--max-steps", "2", "--batch-size", "8"]
 
@@ -42,9 +43,10 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
     if layout == "csv":  # fine-tuning starts from the run's best weights, here at a larger input size
         tuned = tmp_path / "tuned"
         fine_tune = ["train", "--data", str(data), "--out", str(tuned), "--init-from", str(out / "best.keras"), *TINY]
-        assert main([*fine_tune, "--input-size", "40"]) == 0
+        assert main([*fine_tune, "--input-size", "40", "--mixup", "0.2", "--ema", "0.9"]) == 0
         tuned_card = ExpressionClassifier(tuned / "model.tflite").card
         assert tuned_card.input_size == 40 and tuned_card.training["init_from"] == str(out / "best.keras")
+        assert tuned_card.training["mixup"] == 0.2 and tuned_card.training["ema"] == 0.9
         capsys.readouterr()
         assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
         assert "pass the --alpha it was trained with" in capsys.readouterr().err
@@ -102,7 +104,7 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
 def test_killed_training_resumes_from_its_backup(tmp_path):
     data = write_fer2013_csv(tmp_path / "fer2013.csv")
     out = tmp_path / "run"
-    args = ["train", "--data", data, "--out", out, *TINY[:6], "--epochs", "30", "--batch-size", "8"]
+    args = ["train", "--data", data, "--out", out, *TINY[:6], "--epochs", "30", "--batch-size", "8", "--ema", "0.9"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
     command = [sys.executable, "-m", "monitor.cli", *map(str, args)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
@@ -123,6 +125,28 @@ def test_killed_training_resumes_from_its_backup(tmp_path):
         f"epoch {done_before + 2}/30"
     )
     assert "epoch 30/30" in resumed.stdout
+
+
+def test_mixup_blends_each_image_its_target_and_weight_by_one_share():
+    # image i is a constant 100 * i with class i and weight i + 1, so a blend's pixels and weight follow from its target
+    classes = np.arange(3).repeat(20)
+    images = (100.0 * classes)[:, None, None, None] * np.ones((1, 4, 4, 1))
+    targets, weights = np.eye(3)[classes], classes + 1.0
+    x, y, w = (
+        t.numpy() for t in mixup(0.4)(*(keras.ops.convert_to_tensor(a, "float32") for a in (images, targets, weights)))
+    )
+    np.testing.assert_allclose(y.sum(1), 1, atol=1e-6)
+    np.testing.assert_allclose(x, (y @ [0.0, 100.0, 200.0])[:, None, None, None] * np.ones((1, 4, 4, 1)), atol=1e-3)
+    np.testing.assert_allclose(w, y @ [1.0, 2.0, 3.0], atol=1e-5)
+    assert 0.05 < np.mean((y.max(1) > 0.001) & (y.max(1) < 0.999)) <= 1  # blends happen, not only copies
+
+
+def test_out_of_range_mixup_and_ema_are_exit_2(tmp_path, capsys):
+    data = write_fer2013_csv(tmp_path / "fer2013.csv")
+    for option, value, message in [("--mixup", "-1", "give a Beta parameter > 0"), ("--ema", "1", "give a momentum")]:
+        assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), option, value]) == 2
+        assert f"{option} {float(value)}: {message}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_bad_training_input_is_exit_2(tmp_path, capsys):
@@ -160,6 +184,14 @@ def test_every_train_option_reaches_the_config():
             "t2.tflite",
             "--teacher-weight",
             "0.7",
+            "--dropout",
+            "0.5",
+            "--weight-decay",
+            "0.001",
+            "--mixup",
+            "0.2",
+            "--ema",
+            "0.999",
         ]
     )
     config = train_config(args)
@@ -167,4 +199,6 @@ def test_every_train_option_reaches_the_config():
     assert not config.soft_labels and config.learning_rate == 0.01 and str(config.init_from) == "m.keras"
     assert config.mapping == "surprise=neutral" and config.alpha == 0.5 and config.epochs == 3
     assert [str(p) for p in config.teachers] == ["t1.tflite", "t2.tflite"] and config.teacher_weight == 0.7
-    assert train_config(build_parser().parse_args(["train", "--data", "a.csv"])).soft_labels
+    assert config.dropout == 0.5 and config.weight_decay == 0.001 and config.mixup == 0.2 and config.ema == 0.999
+    default = train_config(build_parser().parse_args(["train", "--data", "a.csv"]))
+    assert default.soft_labels and default.mixup == 0 and default.ema == 0
