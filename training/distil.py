@@ -28,7 +28,5 @@ def load_teachers(paths: list[Path], mapping: dict[str, str]) -> list[Expression
 
 def distil(train: LabelledImages, teachers: list[ExpressionClassifier], weight: float) -> LabelledImages:
     """The training set with targets (1 - weight) * labels + weight * the teachers' averaged probabilities."""
-    if not 0 < weight <= 1:
-        raise EngageError(f"--teacher-weight {weight}: give a value in (0, 1]")
     blended = (1 - weight) * train.targets + weight * ensemble_predict(teachers, train.images)
     return dataclasses.replace(train, targets=blended.astype(np.float32))

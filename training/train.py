@@ -57,6 +57,11 @@ class TrainConfig:
     version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
 
     def __post_init__(self) -> None:
+        """Option values out of range are exit-2 errors before any data is read."""
+        if self.teachers and not 0 < self.teacher_weight <= 1:
+            raise EngageError(f"--teacher-weight {self.teacher_weight}: give a value in (0, 1]")
+        if self.teachers and self.head == "emotions":
+            raise EngageError("--teacher gives class probabilities; use it with --head classes")
         if self.mixup < 0:
             raise EngageError(f"--mixup {self.mixup}: give a Beta parameter > 0, or 0 for no mixup")
         if not 0 <= self.ema < 1:
@@ -221,8 +226,6 @@ def train(config: TrainConfig) -> Path:
     config.out.mkdir(parents=True, exist_ok=True)
     train_set, val_set, fingerprints = load_training_data(config)
     if config.teachers:
-        if config.head == "emotions":
-            raise EngageError("--teacher gives class probabilities; use it with --head classes")
         teachers = load_teachers(config.teachers, LabelMapping.parse(config.mapping).mapping)
         train_set = distil(train_set, teachers, config.teacher_weight)
     train_ds, val_ds = make_datasets(train_set, val_set, config)
@@ -237,7 +240,7 @@ def train(config: TrainConfig) -> Path:
         learning_rate = config.learning_rate
     model.compile(
         optimizer=keras.optimizers.AdamW(
-            learning_rate, weight_decay=config.weight_decay, use_ema=config.ema > 0, ema_momentum=config.ema or 0.99
+            learning_rate, weight_decay=config.weight_decay, use_ema=config.ema > 0, ema_momentum=config.ema
         ),
         loss="categorical_crossentropy",
         metrics=[class_accuracy(matrix)],

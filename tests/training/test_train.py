@@ -141,11 +141,16 @@ def test_mixup_blends_each_image_its_target_and_weight_by_one_share():
     assert 0.05 < np.mean((y.max(1) > 0.001) & (y.max(1) < 0.999)) <= 1  # blends happen, not only copies
 
 
-def test_out_of_range_mixup_and_ema_are_exit_2(tmp_path, capsys):
+def test_out_of_range_options_are_exit_2_before_any_data_is_read(tmp_path, capsys):
     data = write_fer2013_csv(tmp_path / "fer2013.csv")
     for option, value, message in [("--mixup", "-1", "give a Beta parameter > 0"), ("--ema", "1", "give a momentum")]:
         assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), option, value]) == 2
         assert f"{option} {float(value)}: {message}" in capsys.readouterr().err
+    teacher = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--teacher", "absent.tflite"]
+    assert main([*teacher, "--teacher-weight", "1.5"]) == 2
+    assert "--teacher-weight 1.5: give a value in (0, 1]" in capsys.readouterr().err
+    assert main([*teacher, "--head", "emotions"]) == 2
+    assert "use it with --head classes" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 
