@@ -142,10 +142,19 @@ def read_image_folders(root: Path, mapping: LabelMapping) -> LabelledImages:
     return _assemble(str(root), mapping, images, _one_hot(labels, len(mapping.emotions)), splits, skipped)
 
 
-def read_ferplus(votes_csv: Path, image_root: Path, mapping: LabelMapping, soft: bool) -> LabelledImages:
+def has_clear_majority(votes: np.ndarray) -> bool:
+    """The FER+ authors' `majority` rule: with single votes dropped as outliers, one column holds over half the rest."""
+    counted = np.where(votes > 1, votes, 0)
+    return bool(counted.max() > counted.sum() / 2)
+
+
+def read_ferplus(
+    votes_csv: Path, image_root: Path, mapping: LabelMapping, soft: bool, clear_majority: bool = False
+) -> LabelledImages:
     """FER+ votes joined on image name; majority label (or the vote distribution) mapped to 3 classes.
 
-    Following the FER+ authors, images whose majority vote is unknown / not-a-face are excluded.
+    Following the FER+ authors, images whose majority vote is unknown / not-a-face are excluded; with
+    `clear_majority`, so are those without a clear majority (their test protocol).
     """
     kept = [EMOTIONS.index(e) for e in mapping.emotions]
     images, targets, splits, skipped = [], [], [], Counter()
@@ -165,10 +174,13 @@ def read_ferplus(votes_csv: Path, image_root: Path, mapping: LabelMapping, soft:
             if split is None:
                 raise EngageError(f"{where}: unknown Usage {row['Usage']!r}")
             try:
-                votes = np.array([float(row[c]) for c in FERPLUS_EMOTIONS], dtype=np.float32)
-                other = max(float(row["unknown"]), float(row["NF"]))
+                all_votes = np.array([float(row[c]) for c in columns[2:]], dtype=np.float32)
             except ValueError:
                 raise EngageError(f"{where}: vote counts are not numbers") from None
+            votes, other = all_votes[: len(FERPLUS_EMOTIONS)], all_votes[len(FERPLUS_EMOTIONS) :].max()
+            if clear_majority and not has_clear_majority(all_votes):
+                skipped["no clear majority"] += 1
+                continue
             if other >= votes.max():
                 skipped["majority unknown / not a face"] += 1
                 continue
@@ -206,14 +218,19 @@ def _assemble(
 
 
 def load_dataset(
-    path: Path, mapping: LabelMapping, *, soft: bool = False, ferplus_images: Path | None = None
+    path: Path,
+    mapping: LabelMapping,
+    *,
+    soft: bool = False,
+    ferplus_images: Path | None = None,
+    clear_majority: bool = False,
 ) -> LabelledImages:
-    """Detect the layout of `path` and read it."""
+    """Detect the layout of `path` and read it (`clear_majority`: FER+ only, see `read_ferplus`)."""
     if not path.exists():
         raise EngageError(f"{path}: no such file or folder")
+    if (path / "fer2013new.csv").is_file():
+        path = path / "fer2013new.csv"
     if path.is_dir():
-        if (path / "fer2013new.csv").is_file():
-            return load_dataset(path / "fer2013new.csv", mapping, soft=soft, ferplus_images=ferplus_images)
         return read_image_folders(path, mapping)
     with path.open(newline="") as handle:
         header = handle.readline().strip().split(",")
@@ -222,7 +239,7 @@ def load_dataset(
         root = next((r for r in roots if r and (r / "FER2013Train").is_dir()), None)
         if root is None:
             raise EngageError(f"{path}: FER+ image folders (FER2013Train, ...) not found; pass --images DIR")
-        return read_ferplus(path, root, mapping, soft)
+        return read_ferplus(path, root, mapping, soft, clear_majority)
     if {"emotion", "pixels"} <= set(header):
         return read_fer2013_csv(path, mapping)
     raise EngageError(f"{path}: not a FER2013 csv, a FER+ fer2013new.csv or a train/ test/ image folder")

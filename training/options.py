@@ -137,11 +137,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     tests = {}
     if args.fer2013:
         tests["fer2013"] = load_dataset(args.fer2013, mapping).subset(args.split)
-    if args.ferplus:
-        data = load_dataset(args.ferplus, mapping, soft=False, ferplus_images=args.images)
-        tests["ferplus"] = data.subset(args.split)
+    if args.ferplus:  # every face with an emotion majority, and the FER+ authors' test set: clear majorities only
+        for name, clear in (("ferplus", False), ("ferplus_clear", True)):
+            data = load_dataset(args.ferplus, mapping, ferplus_images=args.images, clear_majority=clear)
+            tests[name] = data.subset(args.split)
     agreements = {}
-    if len(tests) == 2:  # also score the faces whose two labels agree: the one truth both sets share
+    if args.fer2013 and args.ferplus:  # also score the faces whose two labels agree: the one truth both sets share
         agreement, consensus = compare_labels(tests["fer2013"], tests["ferplus"])
         agreements[f"label_agreement_{split_name}"] = agreement
         if consensus is not None:

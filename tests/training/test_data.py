@@ -5,7 +5,7 @@ import pytest
 
 from monitor.errors import EngageError
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
-from training.data import load_dataset
+from training.data import has_clear_majority, load_dataset
 from training.labels import LabelMapping
 
 
@@ -55,6 +55,31 @@ def test_ferplus_soft_labels_are_vote_shares_and_majority_is_hard(tmp_path):
     np.testing.assert_allclose(hard.targets[0], [0.0, 1.0, 0.0])
     np.testing.assert_allclose(soft.emotions[0], [0.7, 0.3, 0, 0, 0, 0, 0, 0])
     np.testing.assert_allclose(hard.emotions[0], [1, 0, 0, 0, 0, 0, 0, 0])
+
+
+@pytest.mark.parametrize(
+    ("votes", "clear"),
+    [
+        ([6, 4, 0, 0, 0, 0, 0, 0, 0, 0], True),
+        ([5, 5, 0, 0, 0, 0, 0, 0, 0, 0], False),  # a tie is no majority
+        ([4, 3, 1, 1, 1, 0, 0, 0, 0, 0], True),  # the three single votes are outliers: 4 of 7
+        ([4, 3, 2, 1, 0, 0, 0, 0, 0, 0], False),  # 4 of 9
+        ([0, 0, 0, 0, 0, 0, 0, 0, 7, 3], True),  # a clear "unknown" (excluded as not an emotion)
+    ],
+)
+def test_clear_majority_is_the_ferplus_authors_rule(votes, clear):
+    assert has_clear_majority(np.array(votes, np.float32)) is clear
+
+
+def test_ferplus_clear_majority_keeps_only_faces_with_one(tmp_path):
+    path = write_ferplus(tmp_path, per_usage=7)
+    with path.open("a", newline="") as handle:  # 4 of 9 counted votes: the plurality, not a clear majority
+        csv.writer(handle).writerow(["PrivateTest", "fer0000014.png", 4, 3, 2, 1, 0, 0, 0, 0, 0, 0])
+    every = load_dataset(path, LabelMapping())
+    clear = load_dataset(path, LabelMapping(), clear_majority=True)
+    assert len(every.images) == len(clear.images) + 1 == 22
+    assert clear.skipped["no clear majority"] == 1
+    np.testing.assert_array_equal(every.labels[:-1], clear.labels)
 
 
 def test_ferplus_emotion_targets_keep_only_the_mapped_emotions(tmp_path):

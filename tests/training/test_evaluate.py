@@ -66,5 +66,6 @@ def test_evaluate_with_both_label_sets_reports_their_agreement(tmp_path, capsys)
     assert report["label_agreement_privatetest"]["shared"] == len(pairs) == 14
     assert report["label_agreement_privatetest"]["agreement"] == round(expected, 4) and 0 < expected < 1
     assert report["consensus_privatetest"]["images"] == sum(a == b for a, b in pairs)
+    assert report["ferplus_clear_privatetest"]["images"] == report["ferplus_privatetest"]["images"] == 14
     assert (out / "confusion-consensus_privatetest.png").is_file()
     assert f"agree on {expected:.4f} of the 14 faces" in capsys.readouterr().out
