@@ -124,6 +124,8 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(train, "train")
     evaluate = commands.add_parser("evaluate", help="report a model's accuracy on PrivateTest")
     _add_training_options(evaluate, "evaluate")
+    combine = commands.add_parser("combine", help="average trained runs into one model (needs TensorFlow)")
+    _add_training_options(combine, "combine")
     return parser
 
 

@@ -260,3 +260,9 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.options import run_evaluate
 
     return run_evaluate(args)
+
+
+def cmd_combine(args: argparse.Namespace) -> int:
+    from training.options import run_combine
+
+    return run_combine(args)

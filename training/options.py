@@ -1,4 +1,4 @@
-"""Command-line options and entry points of `engage train` and `engage evaluate` (TensorFlow loads lazily)."""
+"""Options and entry points of `engage train`, `engage evaluate` and `engage combine` (TensorFlow loads lazily)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,9 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             "--ema", type=float, default=0.0, help="validate and export an EMA of the weights, e.g. 0.999 (0 = off)"
         )
         parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
+    elif command == "combine":
+        parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")
+        parser.add_argument("--out", type=Path, required=True, help="folder for the combined model and its card")
     else:
         parser.add_argument(
             "--model",
@@ -112,6 +115,14 @@ def run_train(args: argparse.Namespace) -> int:
     config = train_config(args)
     model = train(config)
     print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
+    return 0
+
+
+def run_combine(args: argparse.Namespace) -> int:
+    from training.ensemble import combine
+
+    model = combine(args.runs, args.out)
+    print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant)")
     return 0
 
 

@@ -9,7 +9,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -66,6 +66,30 @@ class TrainConfig:
             raise EngageError(f"--mixup {self.mixup}: give a Beta parameter > 0, or 0 for no mixup")
         if not 0 <= self.ema < 1:
             raise EngageError(f"--ema {self.ema}: give a momentum in (0, 1), e.g. 0.999, or 0 for no averaging")
+
+    @classmethod
+    def read(cls, run: Path) -> TrainConfig:
+        """The config a finished run wrote to its config.json."""
+        try:
+            raw = json.loads((run / "config.json").read_text())
+        except (FileNotFoundError, json.JSONDecodeError) as exc:
+            raise EngageError(f"{run}: not a finished training run ({exc})") from None
+        config = cls(**{f.name: raw[f.name] for f in fields(cls) if f.name in raw})
+        config.data, config.teachers = [Path(p) for p in config.data], [Path(p) for p in config.teachers]
+        for name in ("ferplus_images", "superres", "init_from"):
+            value = getattr(config, name)
+            setattr(config, name, Path(value) if value else None)
+        config.out = run
+        return config
+
+    def describe(self) -> str:
+        """The architecture line of the model card."""
+        head = "Dense(emotions) softmax summed into 3 classes" if self.head == "emotions" else "Dense(3) softmax"
+        origin = f"fine-tuned from {self.init_from}" if self.init_from else "trained from scratch"
+        return (
+            f"MobileNet alpha={self.alpha} {self.input_size}px grey, {self.pooling}-pool + dropout {self.dropout} + "
+            f"{head}, {origin}"
+        )
 
 
 def resize_all(images: np.ndarray, size: int) -> np.ndarray:
@@ -293,24 +317,29 @@ def initial_model(config: TrainConfig, outputs: int) -> keras.Model:
 def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: list[dict], val_images: int) -> Path:
     """Export the run's best checkpoint as model.tflite (float32) and model-int8.tflite, each with its card."""
     plot_history(config.out / "history.csv", config.out / "history.png")
-    best_model = keras.models.load_model(config.out / "best.keras", compile=False)
-    if config.head == "emotions":
-        best_model = sum_into_classes(best_model, class_matrix(config))
     card = ModelCard(
         version=f"{DEFAULT_MODEL_NAME}-{config.version}",
         input_size=config.input_size,
         mapping=LabelMapping.parse(config.mapping).mapping,
-        architecture=f"MobileNet alpha={config.alpha} {config.input_size}px grey, {config.pooling}-pool + "
-        f"dropout {config.dropout} + "
-        + ("Dense(emotions) softmax summed into 3 classes, " if config.head == "emotions" else "Dense(3) softmax, ")
-        + (f"fine-tuned from {config.init_from}" if config.init_from else "trained from scratch"),
+        architecture=config.describe(),
         training=asdict(config) | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv")},
         data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": val_images},
     )
     (config.out / "config.json").write_text(json.dumps(card.training, indent=2, default=str))
-    calibration = resize_all(train_set.images[:: max(1, len(train_set.images) // 300)], config.input_size)
-    export_tflite(best_model, config.out / "model-int8.tflite", copy.deepcopy(card), calibration.astype(np.float32))
-    return export_tflite(best_model, config.out / "model.tflite", card)
+    return export_model(best_model(config), card, config.out, train_set.images)
+
+
+def best_model(config: TrainConfig) -> keras.Model:
+    """A run's best checkpoint, giving the 3 class probabilities (an emotion head summed into them)."""
+    model = keras.models.load_model(config.out / "best.keras", compile=False)
+    return sum_into_classes(model, class_matrix(config)) if config.head == "emotions" else model
+
+
+def export_model(model: keras.Model, card: ModelCard, out: Path, train_images: np.ndarray) -> Path:
+    """model-int8.tflite (calibrated on about 300 training faces) and model.tflite (float32), each with its card."""
+    calibration = resize_all(train_images[:: max(1, len(train_images) // 300)], card.input_size)
+    export_tflite(model, out / "model-int8.tflite", copy.deepcopy(card), calibration.astype(np.float32))
+    return export_tflite(model, out / "model.tflite", card)
 
 
 def best_val_accuracy(history_csv: Path) -> float:

@@ -69,6 +69,21 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         assert main([*distillation, "--out", str(tmp_path / "m"), "--mapping", "surprise=neutral"]) == 2
         assert "maps emotions to classes differently" in capsys.readouterr().err
 
+        # runs of one input size combine into one model that averages them; other sizes are refused
+        combined = tmp_path / "combined"
+        assert main(["combine", str(out), str(student), "--out", str(combined)]) == 0
+        faces = np.random.default_rng(2).uniform(0, 255, (6, 32, 32, 1)).astype(np.float32)
+        members = [ExpressionClassifier(run / "model.tflite").predict_batch(faces) for run in (out, student)]
+        average = ExpressionClassifier(combined / "model.tflite")
+        np.testing.assert_allclose(average.predict_batch(faces), np.mean(members, axis=0), atol=1e-5)
+        assert average.card.architecture.startswith("average of 2 models: MobileNet alpha=0.25 32px")
+        assert ExpressionClassifier(combined / "model-int8.tflite").card.quantization == "int8"
+        capsys.readouterr()
+        assert main(["combine", str(out), str(tuned), "--out", str(tmp_path / "sizes")]) == 2
+        assert "different input sizes [32, 40]" in capsys.readouterr().err
+        assert main(["combine", str(out), str(tmp_path), "--out", str(tmp_path / "none")]) == 2
+        assert "not a finished training run" in capsys.readouterr().err
+
         # two models of different input sizes evaluate as an ensemble: their probabilities averaged
         models = ["--model", str(out / "model.tflite"), "--model", str(tuned / "model.tflite")]
         assert main(["evaluate", *models, "--fer2013", str(data), "--out", str(tmp_path / "ensemble")]) == 0
