@@ -25,6 +25,9 @@ def combine(runs: list[Path], out: Path) -> Path:
     """Export the average of the runs' best checkpoints to `out` (model.tflite, model-int8.tflite, cards)."""
     if len(runs) < 2:
         raise EngageError("give at least two training runs to combine")
+    for run in runs:
+        if not (run / "best.keras").is_file():
+            raise EngageError(f"{run}: not a finished training run (no best.keras)")
     configs = [TrainConfig.read(run) for run in runs]
     sizes = {c.input_size for c in configs}
     if len(sizes) > 1:
@@ -42,5 +45,4 @@ def combine(runs: list[Path], out: Path) -> Path:
         training={"members": [asdict(c) for c in configs]},
         data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": len(val_set.images)},
     )
-    out.mkdir(parents=True, exist_ok=True)
     return export_model(model, card, out, train_set.images)
