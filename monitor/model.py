@@ -13,6 +13,7 @@ import numpy as np
 
 from monitor.console import native_stderr_silenced
 from monitor.errors import EngageError
+from monitor.views import View, parse_views
 
 CLASSES: tuple[str, ...] = ("positive", "neutral", "negative")
 DEFAULT_MODEL_NAME = "engage-expression"
@@ -30,7 +31,7 @@ class ModelCard:
     mapping: dict[str, str] = field(default_factory=dict)
     architecture: str = ""
     quantization: str = "float32"
-    flip_average: bool = False  # average the outputs of the crop and its mirror image
+    views: list[str] = field(default_factory=lambda: ["full"])  # test-time views averaged (monitor.views)
     training: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -39,6 +40,8 @@ class ModelCard:
     def read(cls, path: Path) -> ModelCard:
         try:
             raw = json.loads(path.read_text())
+            if raw.pop("flip_average", False) and "views" not in raw:  # cards written before views existed
+                raw["views"] = ["full", "mirror"]
             card = cls(**{k: v for k, v in raw.items() if k in cls.__dataclass_fields__})
         except FileNotFoundError:
             raise EngageError(f"model card {path} is missing") from None
@@ -46,6 +49,10 @@ class ModelCard:
             raise EngageError(f"model card {path} is not a valid card: {exc}") from None
         if tuple(card.classes) != CLASSES or card.color != "gray" or card.input_size < 8:
             raise EngageError(f"model card {path}: unsupported classes/colour/size {card.classes} {card.color}")
+        try:
+            parse_views(card.views)
+        except EngageError as exc:
+            raise EngageError(f"model card {path}: {exc}") from None
         return card
 
     def write(self, path: Path) -> None:
@@ -94,30 +101,31 @@ class ExpressionClassifier:
     def version(self) -> str:
         return self.card.version
 
+    @property
+    def views(self) -> tuple[View, ...]:
+        return parse_views(self.card.views)
+
     def preprocess(self, crop: np.ndarray) -> np.ndarray:
-        """One crop (grey or BGR, any size) to the model's (size, size, 1) float32 input."""
+        """One crop (grey or BGR, any size) to its views as model inputs, shape (views, size, size, 1) float32."""
         if crop.ndim == 3:
             crop = cv2.cvtColor(crop, cv2.COLOR_BGRA2GRAY if crop.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+        return np.stack([self._resized(view.of(crop)) for view in self.views])
+
+    def _resized(self, grey: np.ndarray) -> np.ndarray:
         size = self.card.input_size
-        interpolation = cv2.INTER_AREA if min(crop.shape[:2]) >= size else cv2.INTER_LINEAR
-        resized = cv2.resize(crop, (size, size), interpolation=interpolation)
-        return resized.astype(np.float32)[..., None]
+        interpolation = cv2.INTER_AREA if min(grey.shape[:2]) >= size else cv2.INTER_LINEAR
+        return cv2.resize(grey, (size, size), interpolation=interpolation).astype(np.float32)[..., None]
 
     def predict(self, crops: list[np.ndarray]) -> np.ndarray:
-        """Class probabilities, shape (len(crops), 3), from one batched interpreter call."""
+        """Class probabilities averaged over the card's views, shape (len(crops), 3), from one interpreter call."""
         if not crops:
             return np.zeros((0, len(CLASSES)), dtype=np.float32)
-        batch = np.stack([self.preprocess(c) for c in crops])
-        return self.predict_batch(batch)
+        inputs = np.stack([self.preprocess(c) for c in crops])  # (crops, views, size, size, 1)
+        outputs = self.predict_inputs(inputs.reshape(-1, *inputs.shape[2:]))
+        return outputs.reshape(len(crops), -1, len(CLASSES)).mean(axis=1)
 
-    def predict_batch(self, batch: np.ndarray) -> np.ndarray:
-        """Probabilities for already preprocessed inputs of shape (n, size, size, 1)."""
-        if self.card.flip_average:
-            both = self._invoke(np.concatenate([batch, batch[:, :, ::-1]]))
-            return (both[: len(batch)] + both[len(batch) :]) / 2
-        return self._invoke(batch)
-
-    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+    def predict_inputs(self, batch: np.ndarray) -> np.ndarray:
+        """Probabilities for model inputs of shape (n, size, size, 1), one row each (no view averaging)."""
         if len(batch) != self._batch:
             with native_stderr_silenced():  # LiteRT announces its XNNPACK delegate here
                 self._interpreter.resize_tensor_input(self._input["index"], batch.shape)

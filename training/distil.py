@@ -15,13 +15,13 @@ from training.evaluate import ensemble_predict
 
 
 def load_teachers(paths: list[Path], mapping: dict[str, str]) -> list[ExpressionClassifier]:
-    """The teacher models, each with mirror averaging on; they must map emotions to classes as the run does."""
+    """The teacher models, each averaging a crop and its mirror image; they must map emotions as the run does."""
     teachers = []
     for path in paths:
         teacher = ExpressionClassifier(path, threads=os.cpu_count() or 1)
         if teacher.card.mapping and teacher.card.mapping != mapping:
             raise EngageError(f"teacher {path} maps emotions to classes differently from this run")
-        teacher.card = dataclasses.replace(teacher.card, flip_average=True)
+        teacher.card = dataclasses.replace(teacher.card, views=["full", "mirror"])
         teachers.append(teacher)
     return teachers
 

@@ -100,11 +100,10 @@ def compare_labels(first: LabelledImages, second: LabelledImages) -> tuple[Label
 
 
 def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Probabilities for grey face images, preprocessed exactly as at runtime."""
+    """Probabilities for grey face images, preprocessed and averaged over views exactly as at runtime."""
     outputs = []
     for start in range(0, len(images), batch_size):
-        batch = np.stack([classifier.preprocess(im) for im in images[start : start + batch_size]])
-        outputs.append(classifier.predict_batch(batch))
+        outputs.append(classifier.predict(list(images[start : start + batch_size])))
     return np.concatenate(outputs) if outputs else np.zeros((0, len(CLASSES)), np.float32)
 
 

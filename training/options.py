@@ -93,10 +93,9 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             help="test = PrivateTest (report), val = PublicTest (for choices)",
         )
         parser.add_argument(
-            "--flip-average",
-            choices=("card", "on", "off"),
-            default="card",
-            help="test-time mirror averaging (default: as the card says)",
+            "--views",
+            type=lambda text: text.split(","),
+            help="test-time views averaged, e.g. full,mirror,centre90 (default: as the card says)",
         )
         parser.add_argument("--out", type=Path, help="report folder (default: beside the model)")
         parser.add_argument("--update-card", action="store_true", help="write the PrivateTest metrics into the card")
@@ -128,6 +127,7 @@ def run_combine(args: argparse.Namespace) -> int:
 
 def run_evaluate(args: argparse.Namespace) -> int:
     from monitor.model import ExpressionClassifier, card_path_for
+    from monitor.views import parse_views
     from training.data import load_dataset
     from training.evaluate import compare_labels, evaluate, write_report
     from training.labels import LabelMapping
@@ -139,9 +139,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise EngageError("--update-card writes one model's card; give a single --model")
     if any(c.card.mapping != classifiers[0].card.mapping for c in classifiers):
         raise EngageError("the models map emotions to classes differently; an ensemble needs one mapping")
-    if args.flip_average != "card":
+    if args.views:
+        parse_views(args.views)  # a bad name is a one-line error before any data is read
         for classifier in classifiers:
-            classifier.card = replace(classifier.card, flip_average=args.flip_average == "on")
+            classifier.card = replace(classifier.card, views=args.views)
     classifier = classifiers[0]
     mapping = LabelMapping(classifier.card.mapping or LabelMapping().mapping)
     split_name = {"test": "privatetest", "val": "publictest"}[args.split]
@@ -169,7 +170,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
             f"FER2013 and FER+ labels agree on {agreement.agreement:.4f} of the {agreement.shared} faces in both, "
             f"so no model can score above {1 + agreement.agreement:.4f} in the two accuracies summed on them"
         )
-    print(f"report: {report} (+ confusion PNGs); flip averaging {'on' if classifier.card.flip_average else 'off'}")
+    print(f"report: {report} (+ confusion PNGs); views averaged: {', '.join(classifier.card.views)}")
     if args.update_card:
         if args.split != "test":
             raise EngageError("--update-card records PrivateTest metrics only (use --split test)")

@@ -22,13 +22,25 @@ def test_tiny_model_classifies_crops_of_any_size_and_colour_in_one_batch(tiny_mo
     assert classifier.predict(crops[:1]).shape == (1, 3)
 
 
-def test_flip_average_averages_mirror_images(tiny_model):
+def test_card_views_are_averaged(tiny_model):
     classifier = ExpressionClassifier(tiny_model)
-    crop = np.random.default_rng(1).integers(0, 255, (32, 32), dtype=np.uint8)
-    plain = classifier.predict([crop, crop[:, ::-1].copy()])
-    classifier.card.flip_average = True
-    averaged = classifier.predict([crop])
-    np.testing.assert_allclose(averaged[0], plain.mean(axis=0), atol=1e-5)
+    crops = np.random.default_rng(1).integers(0, 255, (2, 40, 40), dtype=np.uint8)
+    views = [crops[:, :, ::-1], crops[:, 2:38, 2:38], crops[:, 2:38, 38:1:-1]]  # mirror, centre90, centre90-mirror
+    plain = [classifier.predict(list(images)) for images in (crops, *views)]
+    classifier.card.views = ["full", "mirror", "centre90", "centre90-mirror"]
+    np.testing.assert_allclose(classifier.predict(list(crops)), np.mean(plain, axis=0), atol=1e-5)
+
+
+def test_cards_from_before_views_keep_mirror_averaging(tiny_model, tmp_path):
+    card = json.loads(card_path_for(tiny_model).read_text())
+    del card["views"]
+    card["flip_average"] = True
+    (tmp_path / "old.json").write_text(json.dumps(card))
+    assert ModelCard.read(tmp_path / "old.json").views == ["full", "mirror"]
+    card["views"] = ["centre30"]
+    (tmp_path / "bad.json").write_text(json.dumps(card))
+    with pytest.raises(EngageError, match=r"bad.json: unknown view 'centre30'"):
+        ModelCard.read(tmp_path / "bad.json")
 
 
 def test_missing_or_corrupt_model_and_card_are_clear_errors(tiny_model, tmp_path):

@@ -69,3 +69,12 @@ def test_evaluate_with_both_label_sets_reports_their_agreement(tmp_path, capsys)
     assert report["ferplus_clear_privatetest"]["images"] == report["ferplus_privatetest"]["images"] == 14
     assert (out / "confusion-consensus_privatetest.png").is_file()
     assert f"agree on {expected:.4f} of the 14 faces" in capsys.readouterr().out
+
+
+def test_evaluate_views_option_overrides_the_card_and_rejects_unknown_views(tmp_path, capsys):
+    folders = write_image_folders(tmp_path / "fer2013")
+    evaluate = ["evaluate", "--fer2013", str(folders), "--out", str(tmp_path / "report")]
+    assert main([*evaluate, "--views", "full,centre90-mirror"]) == 0
+    assert "views averaged: full, centre90-mirror" in capsys.readouterr().out
+    assert main([*evaluate, "--views", "full,zoom"]) == 2
+    assert "unknown view 'zoom'" in capsys.readouterr().err

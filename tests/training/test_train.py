@@ -56,7 +56,7 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         train_set = load_dataset(data, LabelMapping()).subset("train")
         taught = distil(train_set, load_teachers([teacher], LabelMapping().mapping), 0.3)
         mirrored = ExpressionClassifier(teacher)
-        mirrored.card = replace(mirrored.card, flip_average=True)
+        mirrored.card = replace(mirrored.card, views=["full", "mirror"])
         expected = 0.7 * train_set.targets + 0.3 * predict(mirrored, train_set.images)
         np.testing.assert_allclose(taught.targets, expected, atol=1e-6)
         student = tmp_path / "student"
@@ -73,9 +73,9 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         combined = tmp_path / "combined"
         assert main(["combine", str(out), str(student), "--out", str(combined)]) == 0
         faces = np.random.default_rng(2).uniform(0, 255, (6, 32, 32, 1)).astype(np.float32)
-        members = [ExpressionClassifier(run / "model.tflite").predict_batch(faces) for run in (out, student)]
+        members = [ExpressionClassifier(run / "model.tflite").predict_inputs(faces) for run in (out, student)]
         average = ExpressionClassifier(combined / "model.tflite")
-        np.testing.assert_allclose(average.predict_batch(faces), np.mean(members, axis=0), atol=1e-5)
+        np.testing.assert_allclose(average.predict_inputs(faces), np.mean(members, axis=0), atol=1e-5)
         assert average.card.architecture.startswith("average of 2 models: MobileNet alpha=0.25 32px")
         assert ExpressionClassifier(combined / "model-int8.tflite").card.quantization == "int8"
         capsys.readouterr()
@@ -104,7 +104,7 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         assert emotion_model.output.shape[-1] == 8 and "summed into 3 classes" in exported.card.architecture
         faces = np.random.default_rng(1).uniform(0, 255, (5, 32, 32, 1)).astype(np.float32)
         expected = emotion_model.predict(faces, verbose=0) @ LabelMapping().class_matrix()
-        np.testing.assert_allclose(exported.predict_batch(faces), expected, atol=1e-4)
+        np.testing.assert_allclose(exported.predict_inputs(faces), expected, atol=1e-4)
 
     option = "--ferplus" if layout == "ferplus" else "--fer2013"
     assert main(["evaluate", "--model", str(out / "model.tflite"), option, str(data), "--update-card"]) == 0
