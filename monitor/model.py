@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -82,12 +83,14 @@ def _interpreter(model_path: Path, threads: int) -> Any:
 class ExpressionClassifier:
     """Classifies grey or colour face crops into positive / neutral / negative probabilities."""
 
-    def __init__(self, model_path: Path | None = None, threads: int = 1) -> None:
+    def __init__(self, model_path: Path | None = None, threads: int | None = None) -> None:
+        """`threads` for the interpreter; default: one per CPU core, at most 4 (classification waits on detection,
+        so the two never compete for cores)."""
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not self.model_path.is_file():
             raise EngageError(f"model file {self.model_path} is missing")
         self.card = ModelCard.read(card_path_for(self.model_path))
-        self._interpreter = _interpreter(self.model_path, threads)
+        self._interpreter = _interpreter(self.model_path, threads or min(os.cpu_count() or 1, 4))
         self._input = self._interpreter.get_input_details()[0]
         self._output = self._interpreter.get_output_details()[0]
         expected = (self.card.input_size, self.card.input_size, 1)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import dataclasses
-import os
 from pathlib import Path
 
 import numpy as np
@@ -18,7 +17,7 @@ def load_teachers(paths: list[Path], mapping: dict[str, str]) -> list[Expression
     """The teacher models, each averaging a crop and its mirror image; they must map emotions as the run does."""
     teachers = []
     for path in paths:
-        teacher = ExpressionClassifier(path, threads=os.cpu_count() or 1)
+        teacher = ExpressionClassifier(path)
         if teacher.card.mapping and teacher.card.mapping != mapping:
             raise EngageError(f"teacher {path} maps emotions to classes differently from this run")
         teacher.card = dataclasses.replace(teacher.card, views=["full", "mirror"])
