@@ -104,28 +104,26 @@ class ExpressionClassifier:
     def version(self) -> str:
         return self.card.version
 
-    @property
-    def views(self) -> tuple[View, ...]:
-        return parse_views(self.card.views)
-
-    def preprocess(self, crop: np.ndarray) -> np.ndarray:
-        """One crop (grey or BGR, any size) to its views as model inputs, shape (views, size, size, 1) float32."""
-        if crop.ndim == 3:
-            crop = cv2.cvtColor(crop, cv2.COLOR_BGRA2GRAY if crop.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
-        return np.stack([self._resized(view.of(crop)) for view in self.views])
-
-    def _resized(self, grey: np.ndarray) -> np.ndarray:
-        size = self.card.input_size
-        interpolation = cv2.INTER_AREA if min(grey.shape[:2]) >= size else cv2.INTER_LINEAR
-        return cv2.resize(grey, (size, size), interpolation=interpolation).astype(np.float32)[..., None]
-
     def predict(self, crops: list[np.ndarray]) -> np.ndarray:
         """Class probabilities averaged over the card's views, shape (len(crops), 3), from one interpreter call."""
         if not crops:
             return np.zeros((0, len(CLASSES)), dtype=np.float32)
-        inputs = np.stack([self.preprocess(c) for c in crops])  # (crops, views, size, size, 1)
+        views = parse_views(self.card.views)
+        inputs = np.stack([self._inputs(crop, views) for crop in crops])  # (crops, views, size, size, 1)
         outputs = self.predict_inputs(inputs.reshape(-1, *inputs.shape[2:]))
-        return outputs.reshape(len(crops), -1, len(CLASSES)).mean(axis=1)
+        return outputs.reshape(len(crops), len(views), len(CLASSES)).mean(axis=1)
+
+    def _inputs(self, crop: np.ndarray, views: tuple[View, ...]) -> np.ndarray:
+        """One crop (grey or BGR, any size) to its views as model inputs, shape (views, size, size, 1) float32."""
+        if crop.ndim == 3:
+            crop = cv2.cvtColor(crop, cv2.COLOR_BGRA2GRAY if crop.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
+        size = self.card.input_size
+        inputs = []
+        for view in views:
+            grey = view.of(crop)
+            interpolation = cv2.INTER_AREA if min(grey.shape[:2]) >= size else cv2.INTER_LINEAR
+            inputs.append(cv2.resize(grey, (size, size), interpolation=interpolation).astype(np.float32)[..., None])
+        return np.stack(inputs)
 
     def predict_inputs(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities for model inputs of shape (n, size, size, 1), one row each (no view averaging)."""
