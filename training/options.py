@@ -40,6 +40,11 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--alpha", type=float, default=0.75, help="MobileNet width multiplier")
         parser.add_argument("--pooling", choices=("avg", "max"), default="avg")
         parser.add_argument("--epochs", type=int, default=45)
+        parser.add_argument(
+            "--stages",
+            help="progressive resizing, SIZE:EPOCHS:LR,... e.g. 64:45:2e-3,96:24:1e-3,96:30:5e-4 "
+            "(replaces --input-size, --epochs and --lr; one run folder per stage under --out)",
+        )
         parser.add_argument("--batch-size", type=int, default=64)
         parser.add_argument("--lr", type=float, default=2e-3, dest="learning_rate")
         parser.add_argument("--schedule", choices=("cosine", "plateau"), default="cosine")
@@ -109,10 +114,11 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from training.train import train
+    from training.train import Stage, train, train_stages
 
+    stages = Stage.parse_list(args.stages) if args.stages else []
     config = train_config(args)
-    model = train(config)
+    model = train_stages(config, stages) if stages else train(config)
     print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
     return 0
 

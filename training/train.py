@@ -9,7 +9,7 @@ import math
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -90,6 +90,30 @@ class TrainConfig:
             f"MobileNet alpha={self.alpha} {self.input_size}px grey, {self.pooling}-pool + dropout {self.dropout} + "
             f"{head}, {origin}"
         )
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of progressive resizing: `engage train --stages SIZE:EPOCHS:LR,...`."""
+
+    input_size: int
+    epochs: int
+    learning_rate: float
+
+    @classmethod
+    def parse_list(cls, text: str) -> list[Stage]:
+        """Stages from "64:45:2e-3,96:24:1e-3"; a malformed one is an EngageError naming it."""
+        stages = []
+        for item in text.split(","):
+            try:
+                size, epochs, rate = item.split(":")
+                stage = cls(int(size), int(epochs), float(rate))
+            except ValueError:
+                raise EngageError(f"--stages {item!r}: give SIZE:EPOCHS:LR, e.g. 96:24:1e-3") from None
+            if stage.input_size < 32 or stage.epochs < 1 or not 0 < stage.learning_rate < 1:
+                raise EngageError(f"--stages {item!r}: size >= 32, epochs >= 1 and 0 < LR < 1")
+            stages.append(stage)
+        return stages
 
 
 def resize_all(images: np.ndarray, size: int) -> np.ndarray:
@@ -292,6 +316,27 @@ def train(config: TrainConfig) -> Path:
         verbose=1 if sys.stdout.isatty() else 0,
     )
     return export_run(config, train_set, fingerprints, len(val_set.images))
+
+
+def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:
+    """Progressive resizing: one run per stage in `out/stageN-SIZEpx`, each starting from the previous stage's best
+    checkpoint (the first from `init_from`, if any). Finished stages are kept, so a rerun resumes where it stopped."""
+    init_from, models = config.init_from, []
+    for number, stage in enumerate(stages, start=1):
+        out = config.out / f"stage{number}-{stage.input_size}px"
+        origin = f"from {init_from}" if init_from else "from scratch"
+        print(
+            f"stage {number}/{len(stages)}: {stage.input_size} px, {stage.epochs} epochs, lr {stage.learning_rate:g}, "
+            f"{origin} -> {out}",
+            flush=True,
+        )
+        if (out / "model.json").is_file():
+            print(f"stage {number} finished earlier: kept", flush=True)
+            models.append(out / "model.tflite")
+        else:
+            models.append(train(replace(config, out=out, init_from=init_from, **asdict(stage))))
+        init_from = out / "best.keras"
+    return models[-1]
 
 
 def initial_model(config: TrainConfig, outputs: int) -> keras.Model:

@@ -116,6 +116,35 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
 
 
 @pytest.mark.slow
+def test_stages_chain_runs_of_growing_size_and_a_rerun_keeps_finished_stages(tmp_path, capsys):
+    data = write_fer2013_csv(tmp_path / "fer2013.csv")
+    out = tmp_path / "run"
+    command = ["train", "--data", str(data), "--out", str(out), "--alpha", "0.25", "--max-steps", "2"]
+    command += ["--batch-size", "8", "--stages", "32:2:2e-3,40:1:5e-4"]
+    assert main(command) == 0
+    printed = capsys.readouterr().out
+    assert "stage 1/2: 32 px, 2 epochs, lr 0.002, from scratch" in printed and "epoch 2/2" in printed
+    assert f"stage 2/2: 40 px, 1 epochs, lr 0.0005, from {out / 'stage1-32px' / 'best.keras'}" in printed
+    assert f"model written to {out / 'stage2-40px' / 'model.tflite'}" in printed
+    first, second = (ExpressionClassifier(out / name / "model.tflite").card for name in ("stage1-32px", "stage2-40px"))
+    assert first.input_size == 32 and first.training["epochs"] == 2 and first.training["init_from"] is None
+    assert second.input_size == 40 and second.training["learning_rate"] == 5e-4
+    assert second.training["init_from"] == str(out / "stage1-32px" / "best.keras")
+
+    history = (out / "stage2-40px" / "history.csv").read_text()
+    assert main(command) == 0  # finished stages are kept, not trained again
+    assert capsys.readouterr().out.count("finished earlier: kept") == 2
+    assert (out / "stage2-40px" / "history.csv").read_text() == history
+
+
+def test_bad_stages_are_exit_2_before_any_data_is_read(tmp_path, capsys):
+    for stages, message in [("64:45", "give SIZE:EPOCHS:LR"), ("64:45:2e-3,16:1:1e-3", "size >= 32")]:
+        assert main(["train", "--data", "absent.csv", "--out", str(tmp_path / "run"), "--stages", stages]) == 2
+        assert f"--stages {stages.split(',')[-1]!r}: {message}" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
+
+
+@pytest.mark.slow
 def test_killed_training_resumes_from_its_backup(tmp_path):
     data = write_fer2013_csv(tmp_path / "fer2013.csv")
     out = tmp_path / "run"
