@@ -68,6 +68,12 @@ def card_path_for(model_path: Path) -> Path:
     return model_path.with_suffix(".json")
 
 
+def resized(grey: np.ndarray, size: int) -> np.ndarray:
+    """A grey image at size x size as the model takes it, for training and runtime alike (INTER_AREA to shrink)."""
+    interpolation = cv2.INTER_AREA if min(grey.shape[:2]) >= size else cv2.INTER_LINEAR
+    return cv2.resize(grey, (size, size), interpolation=interpolation)
+
+
 def _interpreter(model_path: Path, threads: int) -> Any:
     try:
         from ai_edge_litert.interpreter import Interpreter
@@ -117,13 +123,7 @@ class ExpressionClassifier:
         """One crop (grey or BGR, any size) to its views as model inputs, shape (views, size, size, 1) float32."""
         if crop.ndim == 3:
             crop = cv2.cvtColor(crop, cv2.COLOR_BGRA2GRAY if crop.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
-        size = self.card.input_size
-        inputs = []
-        for view in views:
-            grey = view.of(crop)
-            interpolation = cv2.INTER_AREA if min(grey.shape[:2]) >= size else cv2.INTER_LINEAR
-            inputs.append(cv2.resize(grey, (size, size), interpolation=interpolation).astype(np.float32)[..., None])
-        return np.stack(inputs)
+        return np.stack([resized(view.of(crop), self.card.input_size) for view in views]).astype(np.float32)[..., None]
 
     def predict_inputs(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities for model inputs of shape (n, size, size, 1), one row each (no view averaging)."""

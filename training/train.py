@@ -13,13 +13,12 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-import cv2
 import keras
 import numpy as np
 import tensorflow as tf
 
 from monitor.errors import EngageError
-from monitor.model import DEFAULT_MODEL_NAME, ModelCard
+from monitor.model import DEFAULT_MODEL_NAME, ModelCard, resized
 from training.data import LabelledImages, load_dataset
 from training.distil import distil, load_teachers
 from training.export import export_tflite
@@ -117,9 +116,8 @@ class Stage:
 
 
 def resize_all(images: np.ndarray, size: int) -> np.ndarray:
-    """Resize 48x48 faces to the model size exactly as the runtime does (cv2), shape (N, size, size, 1)."""
-    interpolation = cv2.INTER_AREA if images.shape[1] >= size else cv2.INTER_LINEAR
-    return np.stack([cv2.resize(im, (size, size), interpolation=interpolation) for im in images])[..., None]
+    """Resize 48x48 faces to the model size exactly as the runtime does, shape (N, size, size, 1)."""
+    return np.stack([resized(im, size) for im in images])[..., None]
 
 
 def augmenter() -> keras.Sequential:
@@ -321,7 +319,7 @@ def train(config: TrainConfig) -> Path:
 def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:
     """Progressive resizing: one run per stage in `out/stageN-SIZEpx`, each starting from the previous stage's best
     checkpoint (the first from `init_from`, if any). Finished stages are kept, so a rerun resumes where it stopped."""
-    init_from, models = config.init_from, []
+    init_from, out = config.init_from, config.out
     for number, stage in enumerate(stages, start=1):
         out = config.out / f"stage{number}-{stage.input_size}px"
         origin = f"from {init_from}" if init_from else "from scratch"
@@ -332,11 +330,10 @@ def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:
         )
         if (out / "model.json").is_file():
             print(f"stage {number} finished earlier: kept", flush=True)
-            models.append(out / "model.tflite")
         else:
-            models.append(train(replace(config, out=out, init_from=init_from, **asdict(stage))))
+            train(replace(config, out=out, init_from=init_from, **asdict(stage)))
         init_from = out / "best.keras"
-    return models[-1]
+    return out / "model.tflite"
 
 
 def initial_model(config: TrainConfig, outputs: int) -> keras.Model:
