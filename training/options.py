@@ -77,6 +77,9 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(
             "--ema", type=float, default=0.0, help="validate and export an EMA of the weights, e.g. 0.999 (0 = off)"
         )
+        parser.add_argument(
+            "--erase", type=float, default=0.0, help="random erasing: share of faces given a noise patch (0 = off)"
+        )
         parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
     elif command == "combine":
         parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")

@@ -53,6 +53,7 @@ class TrainConfig:
     teacher_weight: float = 0.5
     mixup: float = 0.0  # Beta(a, a) mixing of image pairs and their targets; 0 = off
     ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and export; 0 = off
+    erase: float = 0.0  # probability that a training face has a random patch replaced by noise; 0 = off
     version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
 
     def __post_init__(self) -> None:
@@ -65,6 +66,8 @@ class TrainConfig:
             raise EngageError(f"--mixup {self.mixup}: give a Beta parameter > 0, or 0 for no mixup")
         if not 0 <= self.ema < 1:
             raise EngageError(f"--ema {self.ema}: give a momentum in (0, 1), e.g. 0.999, or 0 for no averaging")
+        if not 0 <= self.erase <= 1:
+            raise EngageError(f"--erase {self.erase}: give a probability in [0, 1], e.g. 0.5, or 0 for no erasing")
 
     @classmethod
     def read(cls, run: Path) -> TrainConfig:
@@ -120,7 +123,10 @@ def resize_all(images: np.ndarray, size: int) -> np.ndarray:
     return np.stack([resized(im, size) for im in images])[..., None]
 
 
-def augmenter() -> keras.Sequential:
+def augmenter(erase: float = 0.0) -> keras.Sequential:
+    """Flips, shifts, small rotations, zoom, brightness and contrast; with `erase` > 0, random erasing after them
+    (that share of faces gets a patch of 2-33% of its area replaced by noise)."""
+    erasing = [keras.layers.RandomErasing((erase, erase), value_range=(0, 255))] if erase else []
     return keras.Sequential(
         [
             keras.layers.RandomFlip("horizontal"),
@@ -129,6 +135,7 @@ def augmenter() -> keras.Sequential:
             keras.layers.RandomZoom((-0.15, 0.1), fill_mode="reflect"),
             keras.layers.RandomBrightness(0.2, value_range=(0, 255)),
             keras.layers.RandomContrast(0.3),
+            *erasing,
         ],
         name="augment",
     )
@@ -171,7 +178,7 @@ def make_datasets(train: LabelledImages, val: LabelledImages, config: TrainConfi
     x_train = resize_all(train.images, config.input_size)
     x_val = resize_all(val.images, config.input_size)
     weights = sample_weights(train.labels, config.class_weights)
-    augment = augmenter()
+    augment = augmenter(config.erase)
     train_ds = (
         tf.data.Dataset.from_tensor_slices((x_train, head_targets(train, config.head), weights))
         .shuffle(len(x_train), seed=config.seed, reshuffle_each_iteration=True)

@@ -19,7 +19,7 @@ from training.data import load_dataset
 from training.distil import distil, load_teachers
 from training.evaluate import predict
 from training.labels import LabelMapping
-from training.train import mixup
+from training.train import augmenter, mixup
 
 TINY = ["--input-size", "32", "--alpha", "0.25", "--epochs", "2", "--max-steps", "2", "--batch-size", "8"]
 
@@ -43,10 +43,11 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
     if layout == "csv":  # fine-tuning starts from the run's best weights, here at a larger input size
         tuned = tmp_path / "tuned"
         fine_tune = ["train", "--data", str(data), "--out", str(tuned), "--init-from", str(out / "best.keras"), *TINY]
-        assert main([*fine_tune, "--input-size", "40", "--mixup", "0.2", "--ema", "0.9"]) == 0
+        assert main([*fine_tune, "--input-size", "40", "--mixup", "0.2", "--ema", "0.9", "--erase", "0.5"]) == 0
         tuned_card = ExpressionClassifier(tuned / "model.tflite").card
         assert tuned_card.input_size == 40 and tuned_card.training["init_from"] == str(out / "best.keras")
         assert tuned_card.training["mixup"] == 0.2 and tuned_card.training["ema"] == 0.9
+        assert tuned_card.training["erase"] == 0.5
         capsys.readouterr()
         assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
         assert "pass the --alpha it was trained with" in capsys.readouterr().err
@@ -185,9 +186,21 @@ def test_mixup_blends_each_image_its_target_and_weight_by_one_share():
     assert 0.05 < np.mean((y.max(1) > 0.001) & (y.max(1) < 0.999)) <= 1  # blends happen, not only copies
 
 
+def test_random_erasing_puts_a_noise_patch_on_that_share_of_faces():
+    faces = np.full((400, 32, 32, 1), 128.0, np.float32)
+
+    def erased(share: float) -> float:
+        """The share of flat faces no longer flat: the other augmentations keep them flat (reflect fill)."""
+        augmented = augmenter(share)(faces, training=True).numpy()
+        return float(np.mean(augmented.max((1, 2, 3)) - augmented.min((1, 2, 3)) > 1))
+
+    assert erased(0.0) == 0.0 and 0.4 < erased(0.5) < 0.6 and erased(1.0) == 1.0
+
+
 def test_out_of_range_options_are_exit_2_before_any_data_is_read(tmp_path, capsys):
     data = write_fer2013_csv(tmp_path / "fer2013.csv")
-    for option, value, message in [("--mixup", "-1", "give a Beta parameter > 0"), ("--ema", "1", "give a momentum")]:
+    options = [("--mixup", "-1", "give a Beta parameter > 0"), ("--ema", "1", "give a momentum")]
+    for option, value, message in [*options, ("--erase", "1.5", "give a probability in [0, 1]")]:
         assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), option, value]) == 2
         assert f"{option} {float(value)}: {message}" in capsys.readouterr().err
     teacher = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--teacher", "absent.tflite"]
@@ -241,6 +254,8 @@ def test_every_train_option_reaches_the_config():
             "0.2",
             "--ema",
             "0.999",
+            "--erase",
+            "0.25",
         ]
     )
     config = train_config(args)
@@ -249,5 +264,6 @@ def test_every_train_option_reaches_the_config():
     assert config.mapping == "surprise=neutral" and config.alpha == 0.5 and config.epochs == 3
     assert [str(p) for p in config.teachers] == ["t1.tflite", "t2.tflite"] and config.teacher_weight == 0.7
     assert config.dropout == 0.5 and config.weight_decay == 0.001 and config.mixup == 0.2 and config.ema == 0.999
+    assert config.erase == 0.25
     default = train_config(build_parser().parse_args(["train", "--data", "a.csv"]))
-    assert default.soft_labels and default.mixup == 0 and default.ema == 0
+    assert default.soft_labels and default.mixup == 0 and default.ema == 0 and default.erase == 0
