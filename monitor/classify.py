@@ -8,10 +8,11 @@ from pathlib import Path
 import cv2
 import pandas as pd
 
+from monitor.align import face_crop
 from monitor.detect import FaceDetector
 from monitor.errors import EngageError
 from monitor.model import CLASSES, ExpressionClassifier
-from monitor.types import Box
+from monitor.types import Box, Detection
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
 COLUMNS = ("file", "face", "x", "y", "w", "h", "label", *(f"p_{c}" for c in CLASSES))
@@ -40,9 +41,9 @@ def classify_images(paths: list[Path], classifier: ExpressionClassifier, detecto
             image = cv2.convertScaleAbs(image, alpha=255.0 / max(float(image.max()), 1.0))
         if image.ndim == 3 and image.shape[2] == 4:
             image = cv2.cvtColor(image, cv2.COLOR_BGRA2BGR)
-        boxes = detector.detect(image) if detector else [Box(0, 0, image.shape[1], image.shape[0])]
-        probabilities = classifier.predict([box.crop(image) for box in boxes])
-        for index, (box, probs) in enumerate(zip(boxes, probabilities, strict=True)):
-            label = CLASSES[int(probs.argmax())]
+        faces = detector.detect(image) if detector else [Detection(Box(0, 0, image.shape[1], image.shape[0]), 1.0)]
+        probabilities = classifier.predict([face_crop(image, face) for face in faces])
+        for index, (face, probs) in enumerate(zip(faces, probabilities, strict=True)):
+            box, label = face.box, CLASSES[int(probs.argmax())]
             rows.append((str(file), index, box.x, box.y, box.w, box.h, label, *(round(float(p), 4) for p in probs)))
     return pd.DataFrame(rows, columns=list(COLUMNS))

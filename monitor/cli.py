@@ -61,9 +61,27 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
         default=10.0,
         help="seconds per stored aggregate (default: 10)",
     )
+    parser.add_argument(
+        "--detect-period",
+        type=_bounded("--detect-period", 0.0, 10.0),
+        default=0.06,
+        help="seconds of video time between face detections; frames in between reuse the faces' positions "
+        "(default: 0.06, every second frame at 30 fps; 0: detect on every frame)",
+    )
     parser.add_argument("--name", help="session name (default: source and date)")
-    parser.add_argument("--model", type=Path, help="a .tflite model with its .json card (default: bundled)")
+    _add_model_options(parser)
     _add_db(parser)
+
+
+def _add_model_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--model", type=Path, help="a .tflite model with its .json card (default: bundled)")
+    parser.add_argument("--detector", default="yunet", help="face detector: yunet (default) or haar")
+    parser.add_argument(
+        "--face-score",
+        type=_bounded("--face-score", 0.05, 0.99),
+        default=0.6,
+        help="yunet: smallest detection confidence counted as a face (default: 0.6)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -87,7 +105,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_FOLDER")
     classify.add_argument("--no-detect", action="store_true", help="treat each image as one face crop")
     classify.add_argument("--csv", type=Path, help="write the rows to this CSV instead of printing a table")
-    classify.add_argument("--model", type=Path, help="a .tflite model with its .json card (default: bundled)")
+    _add_model_options(classify)
 
     sessions = commands.add_parser("sessions", help="list recorded sessions")
     _add_db(sessions)

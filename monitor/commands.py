@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from monitor.console import PRIVACY_NOTICE, format_duration, info, shown, warn
-from monitor.detect import HaarDetector
+from monitor.detect import DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, FaceDetector, create_detector
 from monitor.errors import EngageError
 from monitor.model import CLASSES, ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings
@@ -21,17 +21,17 @@ def _default_name(source: str) -> str:
     return f"{Path(source).stem if '/' in source or '.' in source else source} {now():%Y-%m-%d %H:%M}"
 
 
-def _runtime(args: argparse.Namespace) -> tuple[HaarDetector, ExpressionClassifier]:
+def _runtime(args: argparse.Namespace) -> tuple[FaceDetector, ExpressionClassifier]:
     """Load the detector and model first, so a bad model never leaves a session behind."""
-    return HaarDetector(), ExpressionClassifier(args.model)
+    return create_detector(args.detector, args.face_score), ExpressionClassifier(args.model)
 
 
 def _start_pipeline(
-    args: argparse.Namespace, store: SessionStore, source: str, runtime: tuple[HaarDetector, ExpressionClassifier]
+    args: argparse.Namespace, store: SessionStore, source: str, runtime: tuple[FaceDetector, ExpressionClassifier]
 ) -> Pipeline:
     info(PRIVACY_NOTICE)
     detector, classifier = runtime
-    settings = PipelineSettings(args.fps, args.interval)
+    settings = PipelineSettings(args.fps, args.interval, args.detect_period)
     return Pipeline(detector, classifier, store, settings, name=args.name or _default_name(source), source=source)
 
 
@@ -77,7 +77,15 @@ def cmd_demo(args: argparse.Namespace) -> int:
         video = write_video(Path(folder) / "demo-lecture.mp4", seconds=30, fps=10, faces=3, leave=(12, 20))
         info("generated a 30 s sample lecture (3 faces from a bundled public-domain portrait; one leaves at 0:12)")
         demo_args = argparse.Namespace(
-            video=str(video), fps=2.0, interval=5.0, name="demo lecture", model=None, db=args.db
+            video=str(video),
+            fps=2.0,
+            interval=5.0,
+            detect_period=PipelineSettings.detect_period_s,
+            name="demo lecture",
+            model=None,
+            db=args.db,
+            detector=DEFAULT_DETECTOR,
+            face_score=DEFAULT_MIN_SCORE,
         )
         cmd_analyze(demo_args)
     info(f'next: `engage show "demo lecture" --db {args.db}` or `engage dashboard --db {args.db}`')
@@ -98,10 +106,10 @@ def cmd_classify(args: argparse.Namespace) -> int:
 
     from monitor.classify import classify_images
     from monitor.console import output
-    from monitor.detect import HaarDetector
     from monitor.export import write_csv
 
-    table = classify_images(args.paths, ExpressionClassifier(args.model), None if args.no_detect else HaarDetector())
+    detector = None if args.no_detect else create_detector(args.detector, args.face_score)
+    table = classify_images(args.paths, ExpressionClassifier(args.model), detector)
     if args.csv:
         info(f"{len(table)} face(s) written to {write_csv(table, args.csv)}")
         return 0

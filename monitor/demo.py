@@ -5,6 +5,7 @@ The portrait is NASA's photo of astronaut Eileen Collins (public domain, via sci
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
 from importlib import resources
 from pathlib import Path
 
@@ -63,12 +64,22 @@ def write_video(
     leave: tuple[float, float] | None = None,
 ) -> Path:
     """Write an mp4 where `faces` heads sit in an audience; during `leave` (start, end s) the last one is away."""
-    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, (width, height))
+
+    def frames() -> Iterator[np.ndarray]:
+        for index in range(round(seconds * fps)):
+            t = index / fps
+            away = {faces - 1} if leave and leave[0] <= t < leave[1] else set()
+            yield render_frame(width, height, faces, t, away)
+
+    return write_frames(path, frames(), fps, (width, height))
+
+
+def write_frames(path: Path, frames: Iterable[np.ndarray], fps: float, size: tuple[int, int]) -> Path:
+    """Write BGR frames of `size` (width, height) as an mp4 video."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"mp4v"), fps, size)
     if not writer.isOpened():
         raise EngageError(f"cannot write the demo video {path}")
-    for index in range(round(seconds * fps)):
-        t = index / fps
-        away = {faces - 1} if leave and leave[0] <= t < leave[1] else set()
-        writer.write(render_frame(width, height, faces, t, away))
+    for frame in frames:
+        writer.write(frame)
     writer.release()
     return path

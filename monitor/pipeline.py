@@ -10,23 +10,26 @@ import numpy as np
 
 from monitor import __version__
 from monitor.aggregate import IntervalAggregator
+from monitor.align import face_crop
 from monitor.detect import FaceDetector
 from monitor.model import ExpressionClassifier
 from monitor.source import valid_frame
 from monitor.store import SessionStore, now
 from monitor.track import IoUTracker
-from monitor.types import FrameResult, IntervalAggregate
+from monitor.types import Detection, FrameResult, IntervalAggregate
 
 
 @dataclass(frozen=True)
 class PipelineSettings:
     fps: float = 2.0
     interval_s: float = 10.0
+    detect_period_s: float = 0.06  # detect at most this often; frames in between reuse the faces last found
 
     def settings_dict(self, detector: FaceDetector, classifier: ExpressionClassifier) -> dict[str, object]:
         return {
             "fps": self.fps,
             "interval_s": self.interval_s,
+            "detect_period_s": self.detect_period_s,
             "detector": detector.name,
             "model_version": classifier.version,
             "engage_version": __version__,
@@ -61,6 +64,7 @@ class Pipeline:
         self.skipped = 0
         self.last_offset_s = 0.0
         self.last_interval: IntervalAggregate | None = None
+        self._found: tuple[float, tuple[int, ...], list[Detection]] | None = None  # offset, frame shape, faces
 
     def process(self, image: object, offset_s: float) -> FrameResult | None:
         """Analyze one frame at `offset_s` seconds of session time; None (and counted) if it is garbage."""
@@ -71,13 +75,13 @@ class Pipeline:
             return None
         assert isinstance(image, np.ndarray)
         clock = time.perf_counter()
-        boxes = self.detector.detect(image)
+        detections, fresh = self._detect(image, offset_s)
         detected = time.perf_counter()
-        probabilities = self.classifier.predict([box.crop(image) for box in boxes])
+        probabilities = self.classifier.predict([face_crop(image, face) for face in detections])
         classified = time.perf_counter()
-        faces = self.tracker.update(boxes, probabilities)
+        faces = self.tracker.update([face.box for face in detections], probabilities)
         tracked = time.perf_counter()
-        result = FrameResult(offset_s, faces)
+        result = FrameResult(offset_s, faces, fresh)
         self._store(self.aggregator.add(result))
         stored = time.perf_counter()
         result.timings_ms = {
@@ -89,9 +93,21 @@ class Pipeline:
         self.frames += 1
         return result
 
+    def _detect(self, image: np.ndarray, offset_s: float) -> tuple[list[Detection], bool]:
+        """The faces of this frame and whether they were detected in it: frames of the same size less than a
+        detect period after the last detection reuse its faces."""
+        if self._found:
+            found_at, shape, faces = self._found
+            if image.shape == shape and 0 <= offset_s - found_at < self.settings.detect_period_s:
+                return faces, False
+        faces = self.detector.detect(image)
+        self._found = (offset_s, image.shape, faces)
+        return faces, True
+
     def idle(self, offset_s: float) -> None:
         """Session time passes with no frame (camera lost): close the windows that ended."""
         self.last_offset_s = max(self.last_offset_s, offset_s)
+        self._found = None
         self.tracker.reset()
         self._store(self.aggregator.advance(offset_s))
 

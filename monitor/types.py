@@ -41,6 +41,17 @@ class Box:
         return frame[max(self.y, 0) : self.y + self.h, max(self.x, 0) : self.x + self.w]
 
 
+@dataclass(frozen=True, eq=False)
+class Detection:
+    """One face found in a frame: its box, the detector's confidence and, where the detector gives them,
+    five landmarks in frame pixels (right eye, left eye, nose tip, right and left mouth corner; the
+    face's own right and left)."""
+
+    box: Box
+    score: float
+    landmarks: np.ndarray | None = None  # (5, 2) float32
+
+
 @dataclass(frozen=True)
 class TrackedFace:
     """One face in one analyzed frame: its track, box and smoothed class probabilities."""
@@ -60,6 +71,7 @@ class FrameResult:
 
     offset_s: float  # seconds since session start (media time for recorded video)
     faces: list[TrackedFace]
+    detected: bool = True  # False: the faces' positions were carried from an earlier frame
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property

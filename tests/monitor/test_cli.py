@@ -1,5 +1,6 @@
 """The `engage` command end to end, in subprocesses, on a synthetic lecture video."""
 
+import contextlib
 import os
 import signal
 import sqlite3
@@ -85,7 +86,7 @@ def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_pa
         while time.monotonic() < deadline and closed < 3:
             time.sleep(0.2)
             if db.exists():
-                with sqlite3.connect(db) as reader:
+                with sqlite3.connect(db) as reader, contextlib.suppress(sqlite3.OperationalError):  # schema not yet
                     closed = reader.execute("SELECT COUNT(*) FROM intervals").fetchone()[0]
         assert closed >= 3, "live session wrote no intervals"
     finally:
@@ -107,6 +108,9 @@ def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_pa
         (["analyze", "VIDEO", "--fps", "0"], "--fps must be between"),
         (["analyze", "VIDEO", "--fps", "fast"], "--fps must be a number"),
         (["analyze", "VIDEO", "--interval", "0.1"], "--interval must be between"),
+        (["analyze", "VIDEO", "--detector", "mtcnn"], "unknown face detector 'mtcnn': choose one of yunet, haar"),
+        (["analyze", "VIDEO", "--face-score", "1.5"], "--face-score must be between"),
+        (["analyze", "VIDEO", "--detect-period", "-1"], "--detect-period must be between"),
         (["analyze", "VIDEO", "--model", "MISSING"], "missing.tflite is missing"),
         (["analyze", "VIDEO", "--db", "BLOCKED/sub/s.db"], "cannot be created"),
     ],
@@ -163,3 +167,5 @@ def test_classify_images_with_detection_and_as_crops(tmp_path, tiny_model):
     bad.write_text("nope")
     failed = run_engage("classify", bad, "--model", tiny_model)
     assert failed.returncode == 2 and "is not a readable image" in failed.stderr
+    unknown = run_engage("classify", tmp_path / "class.png", "--detector", "dlib", "--model", tiny_model)
+    assert unknown.returncode == 2 and unknown.stderr.strip().endswith("choose one of yunet, haar")

@@ -1,20 +1,25 @@
+import cv2
 import numpy as np
+import pytest
 
 from monitor.demo import render_frame
-from monitor.detect import HaarDetector
+from monitor.detect import create_detector
 from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings
 from monitor.store import SessionStore
 
 
-def make_pipeline(tmp_path, tiny_model, interval=5.0):
+def make_pipeline(tmp_path, tiny_model, interval=5.0, detector="yunet", **settings):
     store = SessionStore(tmp_path / "s.db")
-    settings = PipelineSettings(fps=2, interval_s=interval)
-    return Pipeline(HaarDetector(), ExpressionClassifier(tiny_model), store, settings, name="t", source="test")
+    settings = PipelineSettings(fps=2, interval_s=interval, **settings)
+    return Pipeline(
+        create_detector(detector), ExpressionClassifier(tiny_model), store, settings, name="t", source="test"
+    )
 
 
-def test_pipeline_writes_each_interval_as_it_closes_and_finishes_the_session(tmp_path, tiny_model):
-    pipeline = make_pipeline(tmp_path, tiny_model)
+@pytest.mark.parametrize("detector", ["yunet", "haar"])
+def test_pipeline_writes_each_interval_as_it_closes_and_finishes_the_session(tmp_path, tiny_model, detector):
+    pipeline = make_pipeline(tmp_path, tiny_model, detector=detector)
     for step in range(12):  # 6 s at 2 fps
         result = pipeline.process(render_frame(640, 360, 3, step / 2), step / 2)
         assert len(result.faces) == 3
@@ -25,7 +30,32 @@ def test_pipeline_writes_each_interval_as_it_closes_and_finishes_the_session(tmp
     pipeline.finish("completed", 6.0)
     stored = pipeline.store.intervals(pipeline.session_id)
     assert stored["duration_s"].tolist() == [5.0, 1.0]
-    assert pipeline.store.session(pipeline.session_id).status == "completed"
+    session = pipeline.store.session(pipeline.session_id)
+    assert session.status == "completed" and session.settings["detector"] == pipeline.detector.name
+
+
+def test_frames_within_a_detect_period_reuse_the_faces_found_and_keep_their_tracks(tmp_path, tiny_model):
+    pipeline = make_pipeline(tmp_path, tiny_model, detect_period_s=0.06)
+    frames = [(render_frame(640, 360, 3, t / 30), t / 30) for t in range(6)]
+    results = [pipeline.process(image, offset) for image, offset in frames]
+    assert [r.detected for r in results] == [True, False, True, False, True, False]
+    assert all(len(r.faces) == 3 for r in results)
+    assert {f.track_id for r in results for f in r.faces} == {1, 2, 3}
+    assert pipeline.process(render_frame(1280, 720, 3, 0.2), 0.2).detected  # another frame size: detect again
+    pipeline.idle(5.0)
+    assert pipeline.process(render_frame(1280, 720, 3, 0.2), 5.01).detected  # after a gap: detect again
+
+
+@pytest.mark.parametrize("shape", [(360, 640), (360, 640, 4), (1, 1, 3)], ids=["grey", "bgra", "1x1"])
+def test_grey_four_channel_and_tiny_frames_are_analyzed_or_counted(tmp_path, tiny_model, shape):
+    pipeline = make_pipeline(tmp_path, tiny_model)
+    frame = render_frame(640, 360, 2, 0.0)
+    image = {2: cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY), 3: cv2.cvtColor(frame, cv2.COLOR_BGR2BGRA)}
+    result = pipeline.process(image[len(shape)] if shape[0] > 1 else np.zeros(shape, np.uint8), 0.0)
+    if shape[0] > 1:
+        assert len(result.faces) == 2
+    else:
+        assert result is None and pipeline.skipped == 1
 
 
 def test_garbage_frames_are_skipped_and_counted(tmp_path, tiny_model):

@@ -8,7 +8,7 @@ import pytest
 
 from monitor.cli import main
 from monitor.demo import render_frame
-from monitor.detect import HaarDetector
+from monitor.detect import create_detector
 from monitor.export import CSV_COLUMNS, read_csv
 from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings
@@ -21,7 +21,7 @@ def recorded(tmp_path, tiny_model):
     db = tmp_path / "engage.db"
     store = SessionStore(db)
     pipeline = Pipeline(
-        HaarDetector(),
+        create_detector(),
         ExpressionClassifier(tiny_model),
         store,
         PipelineSettings(2, 5),

@@ -27,12 +27,13 @@ def test_card_reports_privatetest_metrics_for_both_label_sets():
     assert card.mapping["happy"] == "positive" and card.mapping["neutral"] == "neutral"
 
 
-def test_bundled_model_smiles_at_the_bundled_portrait():
+def test_bundled_model_smiles_at_the_bundled_portrait_through_the_runtime_crop():
+    from monitor.align import face_crop
     from monitor.demo import portrait
-    from monitor.detect import HaarDetector
+    from monitor.detect import create_detector
 
     image = portrait()
-    (box,) = HaarDetector().detect(image)
-    probabilities = ExpressionClassifier().predict([box.crop(image)])
+    (face,) = create_detector().detect(image)
+    probabilities = ExpressionClassifier().predict([face_crop(image, face)])
     assert probabilities[0].argmax() == CLASSES.index("positive")
     assert engagement_index(probabilities)[0] > 0.6
