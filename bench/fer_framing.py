@@ -1,0 +1,45 @@
+"""Where YuNet puts the five landmarks in FER2013 training faces: the template that monitor/align.py crops to.
+
+Run: python bench/fer_framing.py DATA/fer2013 [--sample 3000]
+Each 48x48 face gets a 12 px border (replicated) and is upscaled 4x so the detector sees a whole face; the
+median landmark positions of the faces found, as fractions of the 48x48 frame, are the template.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from monitor.align import FER_LANDMARKS
+from monitor.detect import YuNetDetector
+
+BORDER, SCALE = 12, 4
+NAMES = ("right eye", "left eye", "nose tip", "right mouth", "left mouth")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("fer2013", type=Path, help="FER2013 image folders (train/<emotion>/*.jpg)")
+    parser.add_argument("--sample", type=int, default=3000, help="training faces to measure (default 3000)")
+    args = parser.parse_args()
+    files = sorted((args.fer2013 / "train").rglob("*.jpg"))
+    files = random.Random(0).sample(files, min(args.sample, len(files)))
+    detector, points = YuNetDetector(min_score=0.5), []
+    for file in files:
+        grey = cv2.copyMakeBorder(cv2.imread(str(file), cv2.IMREAD_GRAYSCALE), *[BORDER] * 4, cv2.BORDER_REPLICATE)
+        faces = detector.detect(cv2.resize(grey, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC))
+        if faces:
+            best = max(faces, key=lambda face: face.score)
+            points.append((best.landmarks / SCALE - BORDER) / 48)
+    median = np.median(points, axis=0)
+    print(f"{len(points)} of {len(files)} faces found; median landmarks (x, y) as fractions of the frame:")
+    for name, (x, y), (tx, ty) in zip(NAMES, median, FER_LANDMARKS, strict=True):
+        print(f"  {name:12s} {x:.3f} {y:.3f}   (monitor/align.py: {tx:.3f} {ty:.3f})")
+
+
+if __name__ == "__main__":
+    main()
