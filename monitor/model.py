@@ -33,6 +33,7 @@ class ModelCard:
     architecture: str = ""
     quantization: str = "float32"
     views: list[str] = field(default_factory=lambda: ["full"])  # test-time views averaged (monitor.views)
+    class_bias: list[float] = field(default_factory=lambda: [0.0] * len(CLASSES))  # log-probability offsets
     training: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -50,6 +51,8 @@ class ModelCard:
             raise EngageError(f"model card {path} is not a valid card: {exc}") from None
         if tuple(card.classes) != CLASSES or card.color != "gray" or card.input_size < 8:
             raise EngageError(f"model card {path}: unsupported classes/colour/size {card.classes} {card.color}")
+        if len(card.class_bias) != len(CLASSES) or not all(isinstance(b, int | float) for b in card.class_bias):
+            raise EngageError(f"model card {path}: class_bias must be {len(CLASSES)} numbers, got {card.class_bias}")
         try:
             parse_views(card.views)
         except EngageError as exc:
@@ -72,6 +75,15 @@ def resized(grey: np.ndarray, size: int) -> np.ndarray:
     """A grey image at size x size as the model takes it, for training and runtime alike (INTER_AREA to shrink)."""
     interpolation = cv2.INTER_AREA if min(grey.shape[:2]) >= size else cv2.INTER_LINEAR
     return cv2.resize(grey, (size, size), interpolation=interpolation)
+
+
+def with_class_bias(probabilities: np.ndarray, bias: list[float]) -> np.ndarray:
+    """Probabilities re-weighted by per-class log-probability offsets (the card's `class_bias`), rows summing to 1."""
+    if not any(bias):
+        return probabilities
+    logits = np.log(np.maximum(probabilities, 1e-7)) + np.asarray(bias, np.float32)
+    weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
+    return (weights / weights.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
 def _interpreter(model_path: Path, threads: int) -> Any:
@@ -111,13 +123,15 @@ class ExpressionClassifier:
         return self.card.version
 
     def predict(self, crops: list[np.ndarray]) -> np.ndarray:
-        """Class probabilities averaged over the card's views, shape (len(crops), 3), from one interpreter call."""
+        """Class probabilities averaged over the card's views and shifted by its class bias, shape (len(crops), 3),
+        from one interpreter call."""
         if not crops:
             return np.zeros((0, len(CLASSES)), dtype=np.float32)
         views = parse_views(self.card.views)
         inputs = np.stack([self._inputs(crop, views) for crop in crops])  # (crops, views, size, size, 1)
         outputs = self.predict_inputs(inputs.reshape(-1, *inputs.shape[2:]))
-        return outputs.reshape(len(crops), len(views), len(CLASSES)).mean(axis=1)
+        averaged = outputs.reshape(len(crops), len(views), len(CLASSES)).mean(axis=1)
+        return with_class_bias(averaged, self.card.class_bias)
 
     def _inputs(self, crop: np.ndarray, views: tuple[View, ...]) -> np.ndarray:
         """One crop (grey or BGR, any size) to its views as model inputs, shape (views, size, size, 1) float32."""

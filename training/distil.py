@@ -1,4 +1,5 @@
-"""Knowledge distillation: teacher models' averaged predictions blended into the training targets."""
+"""Training targets blended from a second source: teacher models' averaged predictions (knowledge distillation),
+or the original FER2013 labels of the same faces."""
 
 from __future__ import annotations
 
@@ -10,17 +11,18 @@ import numpy as np
 from monitor.errors import EngageError
 from monitor.model import ExpressionClassifier
 from training.data import LabelledImages
-from training.evaluate import ensemble_predict
+from training.evaluate import ensemble_predict, match_faces
 
 
 def load_teachers(paths: list[Path], mapping: dict[str, str]) -> list[ExpressionClassifier]:
-    """The teacher models, each averaging a crop and its mirror image; they must map emotions as the run does."""
+    """The teacher models, each averaging a crop and its mirror image without its class bias (soft targets are the
+    networks' own probabilities); they must map emotions as the run does."""
     teachers = []
     for path in paths:
         teacher = ExpressionClassifier(path)
         if teacher.card.mapping and teacher.card.mapping != mapping:
             raise EngageError(f"teacher {path} maps emotions to classes differently from this run")
-        teacher.card = dataclasses.replace(teacher.card, views=["full", "mirror"])
+        teacher.card = dataclasses.replace(teacher.card, views=["full", "mirror"], class_bias=[0.0, 0.0, 0.0])
         teachers.append(teacher)
     return teachers
 
@@ -29,3 +31,12 @@ def distil(train: LabelledImages, teachers: list[ExpressionClassifier], weight: 
     """The training set with targets (1 - weight) * labels + weight * the teachers' averaged probabilities."""
     blended = (1 - weight) * train.targets + weight * ensemble_predict(teachers, train.images)
     return dataclasses.replace(train, targets=blended.astype(np.float32))
+
+
+def blend_labels(train: LabelledImages, second: LabelledImages, weight: float) -> tuple[LabelledImages, int]:
+    """The training set with targets (1 - weight) * its labels + weight * the second label set's target of the
+    same face (matched by pixels; faces only in one set keep their own), and how many faces were matched."""
+    mine, theirs = match_faces(train.images, second.images)
+    targets = train.targets.copy()
+    targets[mine] = (1 - weight) * targets[mine] + weight * second.targets[theirs]
+    return dataclasses.replace(train, targets=targets.astype(np.float32)), len(mine)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from monitor.errors import EngageError
 
 if TYPE_CHECKING:
+    from training.evaluate import Metrics
     from training.train import TrainConfig
 
 
@@ -71,6 +72,15 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(
             "--teacher-weight", type=float, default=0.5, help="share of the teachers in the targets (0-1]"
         )
+        parser.add_argument(
+            "--blend-labels",
+            type=Path,
+            help="a second label set of the same faces (FER2013's csv or image folders) whose label joins each "
+            "matched face's target",
+        )
+        parser.add_argument(
+            "--blend-weight", type=float, default=0.3, help="share of --blend-labels in the targets (0-1]"
+        )
         parser.add_argument("--dropout", type=float, default=0.3, help="dropout before the head")
         parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW decoupled weight decay")
         parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a) parameter, e.g. 0.2 (0 = off)")
@@ -105,6 +115,17 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             type=lambda text: text.split(","),
             help="test-time views averaged, e.g. full,mirror,centre90 (default: as the card says)",
         )
+        parser.add_argument(
+            "--face-size",
+            type=int,
+            help="score faces downscaled to this many px (and upscaled back by the model), as small faces look",
+        )
+        parser.add_argument(
+            "--fit-bias",
+            action="store_true",
+            help="with --split val: choose the card's class_bias for the best balanced accuracy, averaged over the "
+            "label sets given, and write it into the card",
+        )
         parser.add_argument("--out", type=Path, help="report folder (default: beside the model)")
         parser.add_argument("--update-card", action="store_true", help="write the PrivateTest metrics into the card")
 
@@ -134,18 +155,30 @@ def run_combine(args: argparse.Namespace) -> int:
     return 0
 
 
+def print_metrics(name: str, result: Metrics) -> None:
+    recalls = "  ".join(f"{c} R {v['recall']:.3f}" for c, v in result.per_class.items())
+    print(
+        f"{name}: accuracy {result.accuracy:.4f}  balanced {result.balanced_accuracy:.4f}  "
+        f"macro-F1 {result.macro_f1:.4f}  n={result.images}  {recalls}"
+    )
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
-    from monitor.model import ExpressionClassifier, card_path_for
+    from monitor.model import CLASSES, ExpressionClassifier, ModelCard, card_path_for, with_class_bias
     from monitor.views import parse_views
     from training.data import load_dataset
-    from training.evaluate import compare_labels, evaluate, write_report
+    from training.evaluate import compare_labels, ensemble_predict, fit_class_bias, metrics, shrunk, write_report
     from training.labels import LabelMapping
 
     if not (args.fer2013 or args.ferplus):
         raise EngageError("give --fer2013 PATH and/or --ferplus fer2013new.csv")
     classifiers = [ExpressionClassifier(path) for path in args.model or [None]]
-    if args.update_card and len(classifiers) > 1:
-        raise EngageError("--update-card writes one model's card; give a single --model")
+    if (args.update_card or args.fit_bias) and len(classifiers) > 1:
+        raise EngageError("--update-card and --fit-bias write one model's card; give a single --model")
+    if args.fit_bias and args.split != "val":
+        raise EngageError("--fit-bias chooses the class bias on PublicTest only (use --split val)")
+    if args.face_size is not None and not 8 <= args.face_size <= 48:
+        raise EngageError(f"--face-size must be 8-48 px (the faces are 48x48), got {args.face_size}")
     if any(c.card.mapping != classifiers[0].card.mapping for c in classifiers):
         raise EngageError("the models map emotions to classes differently; an ensemble needs one mapping")
     if args.views:
@@ -153,6 +186,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         for classifier in classifiers:
             classifier.card = replace(classifier.card, views=args.views)
     classifier = classifiers[0]
+    if args.fit_bias:  # the bias is chosen on the model's own probabilities
+        classifier.card = replace(classifier.card, class_bias=[0.0] * len(CLASSES))
     mapping = LabelMapping(classifier.card.mapping or LabelMapping().mapping)
     split_name = {"test": "privatetest", "val": "publictest"}[args.split]
     tests = {}
@@ -168,12 +203,28 @@ def run_evaluate(args: argparse.Namespace) -> int:
         agreements[f"label_agreement_{split_name}"] = agreement
         if consensus is not None:
             tests["consensus"] = consensus
-    results = {f"{name}_{split_name}": evaluate(classifiers, test) for name, test in tests.items()}
+    suffix = f"_{args.face_size}px" if args.face_size else ""
+    scored = {}
+    for name, test in tests.items():
+        images = shrunk(test.images, args.face_size) if args.face_size else test.images
+        scored[f"{name}_{split_name}{suffix}"] = (ensemble_predict(classifiers, images), test.labels)
+    results = {name: metrics(labels, p.argmax(axis=1)) for name, (p, labels) in scored.items()}
     out = args.out or classifier.model_path.parent / f"{classifier.model_path.stem}-evaluation"
     report = write_report(results, out, agreements)
     for name, result in results.items():
-        recalls = "  ".join(f"{c} R {v['recall']:.3f}" for c, v in result.per_class.items())
-        print(f"{name}: accuracy {result.accuracy:.4f}  macro-F1 {result.macro_f1:.4f}  n={result.images}  {recalls}")
+        print_metrics(name, result)
+    if args.fit_bias:
+        fitted = [name for name in scored if not name.startswith(("consensus", "ferplus_clear"))]
+        bias = fit_class_bias({name: scored[name] for name in fitted})
+        print(f"class bias chosen on {', '.join(fitted)}: {dict(zip(CLASSES, bias.round(2).tolist(), strict=True))}")
+        for name in fitted:
+            probabilities, labels = scored[name]
+            print_metrics(f"{name} with the bias", metrics(labels, with_class_bias(probabilities, bias).argmax(axis=1)))
+        card_path = card_path_for(classifier.model_path)
+        card = ModelCard.read(card_path)  # as on disk: only the bias changes
+        card.class_bias = [round(float(b), 4) for b in bias]
+        card.write(card_path)
+        print(f"class_bias written into {card_path}")
     for agreement in agreements.values():
         print(
             f"FER2013 and FER+ labels agree on {agreement.agreement:.4f} of the {agreement.shared} faces in both, "
@@ -181,8 +232,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
     print(f"report: {report} (+ confusion PNGs); views averaged: {', '.join(classifier.card.views)}")
     if args.update_card:
-        if args.split != "test":
-            raise EngageError("--update-card records PrivateTest metrics only (use --split test)")
+        if args.split != "test" or args.face_size:
+            raise EngageError("--update-card records PrivateTest metrics of whole faces only (use --split test)")
         card = classifier.card
         card.metrics.update({k: v.as_dict() for k, v in results.items()})
         card.write(card_path_for(classifier.model_path))

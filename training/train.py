@@ -20,7 +20,7 @@ import tensorflow as tf
 from monitor.errors import EngageError
 from monitor.model import DEFAULT_MODEL_NAME, ModelCard, resized
 from training.data import LabelledImages, load_dataset
-from training.distil import distil, load_teachers
+from training.distil import blend_labels, distil, load_teachers
 from training.export import export_tflite
 from training.labels import CLASSES, LabelMapping
 from training.model import backbone_of, build_model, sum_into_classes
@@ -51,6 +51,8 @@ class TrainConfig:
     init_from: Path | None = None  # start from this .keras model's weights (other labels or input size)
     teachers: list[Path] = field(default_factory=list)  # .tflite models whose predictions join the targets
     teacher_weight: float = 0.5
+    blend_labels: Path | None = None  # a second label set of the same faces (e.g. FER2013's) blended into the targets
+    blend_weight: float = 0.3
     mixup: float = 0.0  # Beta(a, a) mixing of image pairs and their targets; 0 = off
     ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and export; 0 = off
     erase: float = 0.0  # probability that a training face has a random patch replaced by noise; 0 = off
@@ -62,6 +64,10 @@ class TrainConfig:
             raise EngageError(f"--teacher-weight {self.teacher_weight}: give a value in (0, 1]")
         if self.teachers and self.head == "emotions":
             raise EngageError("--teacher gives class probabilities; use it with --head classes")
+        if self.blend_labels and not 0 < self.blend_weight <= 1:
+            raise EngageError(f"--blend-weight {self.blend_weight}: give a value in (0, 1]")
+        if self.blend_labels and self.head == "emotions":
+            raise EngageError("--blend-labels blends class targets; use it with --head classes")
         if self.mixup < 0:
             raise EngageError(f"--mixup {self.mixup}: give a Beta parameter > 0, or 0 for no mixup")
         if not 0 <= self.ema < 1:
@@ -78,7 +84,7 @@ class TrainConfig:
             raise EngageError(f"{run}: not a finished training run ({exc})") from None
         config = cls(**{f.name: raw[f.name] for f in fields(cls) if f.name in raw})
         config.data, config.teachers = [Path(p) for p in config.data], [Path(p) for p in config.teachers]
-        for name in ("ferplus_images", "superres", "init_from"):
+        for name in ("ferplus_images", "superres", "init_from", "blend_labels"):
             value = getattr(config, name)
             setattr(config, name, Path(value) if value else None)
         config.out = run
@@ -278,6 +284,10 @@ def train(config: TrainConfig) -> Path:
     keras.utils.set_random_seed(config.seed)
     config.out.mkdir(parents=True, exist_ok=True)
     train_set, val_set, fingerprints = load_training_data(config)
+    if config.blend_labels:
+        second = load_dataset(config.blend_labels, LabelMapping.parse(config.mapping)).subset("train")
+        train_set, matched = blend_labels(train_set, second, config.blend_weight)
+        print(f"blended {config.blend_weight:g} of {second.source} into {matched} training faces", flush=True)
     if config.teachers:
         teachers = load_teachers(config.teachers, LabelMapping.parse(config.mapping).mapping)
         train_set = distil(train_set, teachers, config.teacher_weight)

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 from monitor.errors import EngageError
-from monitor.model import CLASSES, ExpressionClassifier, ModelCard, card_path_for
+from monitor.model import CLASSES, ExpressionClassifier, ModelCard, card_path_for, with_class_bias
 
 
 def test_tiny_model_classifies_crops_of_any_size_and_colour_in_one_batch(tiny_model):
@@ -75,3 +75,24 @@ def test_card_round_trip(tmp_path):
     card.write(tmp_path / "c.json")
     again = ModelCard.read(tmp_path / "c.json")
     assert again == card and tuple(again.classes) == CLASSES
+
+
+def test_card_class_bias_shifts_the_probabilities_the_runtime_returns(tiny_model):
+    classifier = ExpressionClassifier(tiny_model)
+    crops = list(np.random.default_rng(2).integers(0, 255, (4, 40, 40), dtype=np.uint8))
+    plain = classifier.predict(crops)
+    assert with_class_bias(plain, [0.0, 0.0, 0.0]) is plain
+    classifier.card.class_bias = [0.0, 0.0, 5.0]
+    shifted = classifier.predict(crops)
+    np.testing.assert_allclose(shifted.sum(axis=1), 1.0, atol=1e-5)
+    assert (shifted[:, 2] > plain[:, 2]).all() and (shifted.argmax(axis=1) == 2).all()
+    expected = plain * np.exp([0.0, 0.0, 5.0])
+    np.testing.assert_allclose(shifted, expected / expected.sum(axis=1, keepdims=True), rtol=1e-4)
+
+
+@pytest.mark.parametrize("bias", [[0.0, 1.0], [0.0, "high", 0.0]])
+def test_a_card_with_a_malformed_class_bias_is_refused(tiny_model, tmp_path, bias):
+    card = json.loads(card_path_for(tiny_model).read_text()) | {"class_bias": bias}
+    (tmp_path / "bad.json").write_text(json.dumps(card))
+    with pytest.raises(EngageError, match="class_bias must be 3 numbers"):
+        ModelCard.read(tmp_path / "bad.json")

@@ -1,13 +1,14 @@
 """Agreement between two label sets of the same faces, and its report through `engage evaluate`."""
 
 import json
+from pathlib import Path
 
 import numpy as np
 
 from monitor.cli import main
 from tests.training.fer_fixtures import face, rows, write_ferplus, write_image_folders
 from training.data import LabelledImages
-from training.evaluate import compare_labels, match_faces
+from training.evaluate import compare_labels, fit_class_bias, match_faces, metrics
 from training.labels import FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
 
 
@@ -78,3 +79,43 @@ def test_evaluate_views_option_overrides_the_card_and_rejects_unknown_views(tmp_
     assert "views averaged: full, centre90-mirror" in capsys.readouterr().out
     assert main([*evaluate, "--views", "full,zoom"]) == 2
     assert "unknown view 'zoom'" in capsys.readouterr().err
+
+
+def test_class_bias_is_fitted_for_balanced_accuracy_over_label_sets():
+    rng = np.random.default_rng(0)
+    labels = np.repeat([0, 1, 2], 200)
+    # a model that under-calls negative: negative faces get only a little more negative probability than neutral
+    probabilities = np.tile([0.2, 0.5, 0.3], (600, 1))
+    probabilities[labels == 0] = [0.7, 0.2, 0.1]
+    probabilities[labels == 2] = [0.1, 0.48, 0.42]
+    probabilities = probabilities * rng.uniform(0.9, 1.1, probabilities.shape)
+    before = metrics(labels, probabilities.argmax(axis=1))
+    bias = fit_class_bias({"a": (probabilities, labels), "b": (probabilities, labels)})
+    after = metrics(labels, (np.log(probabilities) + bias).argmax(axis=1))
+    assert bias[0] == 0 and bias[2] > bias[1]
+    assert after.balanced_accuracy > before.balanced_accuracy + 0.2
+    calibrated = np.eye(3)[labels] * 0.8 + 0.1
+    assert np.array_equal(fit_class_bias({"a": (calibrated, labels)}), np.zeros(3))  # nothing to gain: no offset
+
+
+def test_evaluate_fit_bias_writes_the_card_and_face_size_scores_small_faces(tmp_path, tiny_model, capsys):
+    import shutil
+
+    from monitor.model import ModelCard, card_path_for
+
+    model = Path(shutil.copy(tiny_model, tmp_path / "m.tflite"))
+    shutil.copy(card_path_for(tiny_model), card_path_for(model))
+    folders = write_image_folders(tmp_path / "fer2013")
+    evaluate = ["evaluate", "--model", str(model), "--fer2013", str(folders), "--out", str(tmp_path / "report")]
+    assert main([*evaluate, "--fit-bias"]) == 2
+    assert "--fit-bias chooses the class bias on PublicTest only" in capsys.readouterr().err
+    assert main([*evaluate, "--split", "val", "--fit-bias"]) == 0
+    printed = capsys.readouterr().out
+    assert "class bias chosen on fer2013_publictest" in printed and "balanced" in printed
+    bias = ModelCard.read(card_path_for(model)).class_bias
+    assert len(bias) == 3 and bias[0] == 0
+    assert main([*evaluate, "--face-size", "24"]) == 0
+    report = json.loads((tmp_path / "report" / "evaluation.json").read_text())
+    assert set(report) == {"fer2013_privatetest_24px"} and "balanced_accuracy" in report["fer2013_privatetest_24px"]
+    assert main([*evaluate, "--face-size", "64"]) == 2
+    assert "--face-size must be 8-48 px" in capsys.readouterr().err

@@ -1,0 +1,39 @@
+"""Targets blended from a second label set of the same faces."""
+
+import numpy as np
+import pytest
+
+from monitor.errors import EngageError
+from tests.training.fer_fixtures import face
+from training.data import LabelledImages
+from training.distil import blend_labels
+from training.train import TrainConfig
+
+
+def labelled(images, targets):
+    targets = np.asarray(targets, np.float32)
+    return LabelledImages("t", images, targets, np.array(["train"] * len(images)), targets)
+
+
+def test_matched_faces_get_the_blend_and_the_others_keep_their_targets():
+    faces = np.stack([face(seed) for seed in range(4)])
+    votes = labelled(faces[:3], [[0.2, 0.8, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    noisy = np.clip(faces[[3, 1, 0]].astype(int) + 1, 0, 255).astype(np.uint8)  # JPEG-like noise, other order
+    original = labelled(noisy, [[0, 0, 1], [0, 0, 1], [0, 1, 0]])
+
+    blended, matched = blend_labels(votes, original, weight=0.25)
+
+    assert matched == 2
+    np.testing.assert_allclose(blended.targets[0], [0.15, 0.85, 0.0])  # face 0: 0.75 * votes + 0.25 * neutral
+    np.testing.assert_allclose(blended.targets[1], [0.0, 0.75, 0.25])  # face 1: FER2013 said negative
+    np.testing.assert_allclose(blended.targets[2], [1.0, 0.0, 0.0])  # face 2 is not in the second set
+    np.testing.assert_allclose(blended.targets.sum(axis=1), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"blend_weight": 0}, "--blend-weight 0"), ({"head": "emotions"}, "use it with --head classes")],
+)
+def test_blend_options_are_checked_before_any_data_is_read(tmp_path, options, message):
+    with pytest.raises(EngageError, match=message):
+        TrainConfig(data=[tmp_path / "none.csv"], out=tmp_path, blend_labels=tmp_path / "fer2013", **options)
