@@ -47,8 +47,8 @@ def default_yunet_path() -> Path:
 class YuNetDetector:
     """YuNet (OpenCV's `FaceDetectorYN`) on a copy downscaled to `detect_width`; boxes and landmarks mapped back.
 
-    Faces down to about 10 px at detection scale are found, so the default 960 px finds faces from
-    about 14 px in a 1280-wide frame (`bench/bench_detector.py` measures it).
+    The default 1280 px is full resolution for 720p, where faces from about 20 px wide are found;
+    `bench/bench_detector.py` measures recall by face size for each width.
     """
 
     name = "yunet-2023mar"
@@ -68,7 +68,6 @@ class YuNetDetector:
         except cv2.error:
             raise EngageError(f"face detector model {path} could not be loaded (not a YuNet ONNX file)") from None
         self.detect_width = detect_width
-        self.min_score = min_score
         self._input_size = (320, 320)
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
