@@ -14,11 +14,12 @@ import argparse
 from pathlib import Path
 
 import numpy as np
-from scenes import match, scene
+from scenes import scene
 
 from monitor.align import face_crop
 from monitor.detect import YuNetDetector
 from monitor.model import CLASSES, ExpressionClassifier
+from monitor.track import match_boxes
 from training.data import LabelledImages, load_dataset
 from training.evaluate import metrics
 from training.labels import LabelMapping
@@ -33,7 +34,7 @@ def crops_of_detected_faces(test: LabelledImages, sizes: tuple[int, int], roll: 
     for start in range(0, len(test.images), PER_SCENE):
         frame, pasted = scene(rng, list(test.images[start : start + PER_SCENE]), sizes, max_roll=roll)
         found = detector.detect(frame)
-        for i, j in match([p.box for p in pasted], [f.box for f in found], min_iou=0.3).items():
+        for i, j in match_boxes([p.box for p in pasted], [f.box for f in found], min_iou=0.3).items():
             crops["index"].append(start + pasted[i].source)
             crops["box"].append(found[j].box.crop(frame))
             crops["landmarks, not levelled"].append(face_crop(frame, found[j], rotate=False))

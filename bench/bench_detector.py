@@ -16,10 +16,11 @@ import time
 from pathlib import Path
 
 import numpy as np
-from scenes import face_images, match, scene
+from scenes import face_images, scene
 
 from monitor.detect import FaceDetector, HaarDetector, YuNetDetector
 from monitor.source import open_capture, sample_video
+from monitor.track import match_boxes
 from monitor.types import Detection
 
 SIZE_BUCKETS = ((16, 19), (20, 29), (30, 49), (50, 80))
@@ -43,7 +44,7 @@ def scores(truth: list[list], found: list[list[Detection]], min_score: float) ->
     detections = correct = 0
     for pasted, faces in zip(truth, found, strict=True):
         boxes = [f.box for f in faces if f.score >= min_score]
-        matched = match([p.box for p in pasted], boxes)
+        matched = match_boxes([p.box for p in pasted], boxes, min_iou=0.5)
         detections += len(boxes)
         correct += len(matched)
         for i, face in enumerate(pasted):

@@ -24,7 +24,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 import psutil
-from scenes import match, room_frames
+from scenes import room_frames
 
 from monitor.demo import write_frames, write_video
 from monitor.detect import create_detector
@@ -32,6 +32,7 @@ from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings
 from monitor.source import open_capture, sample_video
 from monitor.store import SessionStore
+from monitor.track import match_boxes
 
 
 def analyze_in_process(video: Path, detector: str, model: Path | None, db: Path, period: float) -> dict[str, float]:
@@ -139,7 +140,7 @@ def carry_cost(video: Path, detector: str, model: Path | None, folder: Path) -> 
         fresh, carried = (pipeline.process(frame.image, frame.offset_s) for pipeline in (every_frame, carrying))
         if fresh and carried and not carried.detected:
             truth, reused = [f.box for f in fresh.faces], [f.box for f in carried.faces]
-            pairs = match(truth, reused, min_iou=0.01)
+            pairs = match_boxes(truth, reused, min_iou=0.01)
             ious += [truth[i].iou(reused[pairs[i]]) if i in pairs else 0.0 for i in range(len(truth))]
     tables = []
     for pipeline in (every_frame, carrying):

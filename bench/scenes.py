@@ -108,20 +108,6 @@ def scene(
     return frame, pasted
 
 
-def match(truth: list[Box], found: list[Box], min_iou: float = 0.5) -> dict[int, int]:
-    """Greedy one-to-one matching by IoU: truth index -> found index."""
-    pairs = sorted(((t.iou(f), i, j) for i, t in enumerate(truth) for j, f in enumerate(found)), reverse=True)
-    matched: dict[int, int] = {}
-    used: set[int] = set()
-    for iou, i, j in pairs:
-        if iou < min_iou:
-            break
-        if i not in matched and j not in used:
-            matched[i] = j
-            used.add(j)
-    return matched
-
-
 # (x, y, size) of six heads in a 1280x720 room, front row to back row: 150 px down to 46 px (faces of 72 down to 22 px).
 ROOM_HEADS = ((120, 380, 150), (520, 400, 130), (930, 390, 110), (300, 200, 76), (760, 210, 60), (1040, 150, 46))
 

@@ -10,7 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from monitor.console import PRIVACY_NOTICE, format_duration, info, shown, warn
-from monitor.detect import DEFAULT_DETECTOR, DEFAULT_MIN_SCORE, FaceDetector, create_detector
+from monitor.detect import FaceDetector, create_detector
 from monitor.errors import EngageError
 from monitor.model import CLASSES, ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings
@@ -76,18 +76,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="engage-demo-") as folder:
         video = write_video(Path(folder) / "demo-lecture.mp4", seconds=30, fps=10, faces=3, leave=(12, 20))
         info("generated a 30 s sample lecture (3 faces from a bundled public-domain portrait; one leaves at 0:12)")
-        demo_args = argparse.Namespace(
-            video=str(video),
-            fps=2.0,
-            interval=5.0,
-            detect_period=PipelineSettings.detect_period_s,
-            name="demo lecture",
-            model=None,
-            db=args.db,
-            detector=DEFAULT_DETECTOR,
-            face_score=DEFAULT_MIN_SCORE,
-        )
-        cmd_analyze(demo_args)
+        from monitor.cli import build_parser
+
+        demo = ["analyze", str(video), "--fps", "2", "--interval", "5", "--name", "demo lecture", "--db", str(args.db)]
+        cmd_analyze(build_parser().parse_args(demo))
     info(f'next: `engage show "demo lecture" --db {args.db}` or `engage dashboard --db {args.db}`')
     return 0
 

@@ -10,6 +10,20 @@ import numpy as np
 from monitor.types import Box, TrackedFace
 
 
+def match_boxes(first: list[Box], second: list[Box], min_iou: float) -> dict[int, int]:
+    """Greedy one-to-one matching by IoU, best overlap first: index in `first` -> index in `second`."""
+    pairs = sorted(((a.iou(b), i, j) for i, a in enumerate(first) for j, b in enumerate(second)), reverse=True)
+    matched: dict[int, int] = {}
+    used: set[int] = set()
+    for iou, i, j in pairs:
+        if iou < min_iou:
+            break
+        if i not in matched and j not in used:
+            matched[i] = j
+            used.add(j)
+    return matched
+
+
 @dataclass
 class _Track:
     track_id: int
@@ -29,18 +43,9 @@ class IoUTracker:
     _next_id: int = 1
 
     def update(self, boxes: list[Box], probabilities: np.ndarray) -> list[TrackedFace]:
-        pairs = sorted(
-            ((box.iou(track.box), b, t) for b, box in enumerate(boxes) for t, track in enumerate(self._tracks)),
-            reverse=True,
-        )
-        matched_boxes: dict[int, _Track] = {}
-        used_tracks: set[int] = set()
-        for iou, b, t in pairs:
-            if iou < self.iou_threshold:
-                break
-            if b not in matched_boxes and t not in used_tracks:
-                matched_boxes[b] = self._tracks[t]
-                used_tracks.add(t)
+        pairs = match_boxes(boxes, [track.box for track in self._tracks], self.iou_threshold)
+        matched_boxes = {b: self._tracks[t] for b, t in pairs.items()}
+        used_tracks = set(pairs.values())
         for t, track in enumerate(self._tracks):
             if t not in used_tracks:
                 track.missed += 1

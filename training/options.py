@@ -175,6 +175,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     classifiers = [ExpressionClassifier(path) for path in args.model or [None]]
     if (args.update_card or args.fit_bias) and len(classifiers) > 1:
         raise EngageError("--update-card and --fit-bias write one model's card; give a single --model")
+    if args.update_card and (args.split != "test" or args.face_size):
+        raise EngageError("--update-card records PrivateTest metrics of whole faces only (use --split test)")
     if args.fit_bias and args.split != "val":
         raise EngageError("--fit-bias chooses the class bias on PublicTest only (use --split val)")
     if args.face_size is not None and not 8 <= args.face_size <= 48:
@@ -232,8 +234,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
         )
     print(f"report: {report} (+ confusion PNGs); views averaged: {', '.join(classifier.card.views)}")
     if args.update_card:
-        if args.split != "test" or args.face_size:
-            raise EngageError("--update-card records PrivateTest metrics of whole faces only (use --split test)")
         card = classifier.card
         card.metrics.update({k: v.as_dict() for k, v in results.items()})
         card.write(card_path_for(classifier.model_path))
