@@ -17,8 +17,9 @@ import numpy as np
 from scenes import scene
 
 from monitor.align import face_crop
+from monitor.core import CLASSES
 from monitor.detect import YuNetDetector
-from monitor.model import CLASSES, ExpressionClassifier
+from monitor.model import ExpressionClassifier
 from monitor.track import match_boxes
 from training.data import LabelledImages, load_dataset
 from training.evaluate import metrics

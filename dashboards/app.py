@@ -1,42 +1,78 @@
-"""`engage dashboard`: the Dash app over the session database."""
+"""`engage dashboard`: the Dash app over a session store (a local file or the central database)."""
 
 from __future__ import annotations
 
+import base64
+import functools
+import hmac
+import os
 import socket
 from pathlib import Path
 
+import flask
 from dash import Dash, html
 
 from dashboards import callbacks, layout
 from monitor.console import info, warn
 from monitor.errors import EngageError
-from monitor.store import SessionStore
+from monitor.store import SqlStore, StoreLocation, open_store
 
 ASSETS = Path(__file__).parent / "assets"
+PASSWORD_ENV = "ENGAGE_DASHBOARD_PASSWORD"
+LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def create_app(db: Path) -> Dash:
+def create_app(location: StoreLocation, room: str | None = None, password: str | None = None) -> Dash:
+    """The dashboard; with a `password`, every request needs it (HTTP basic auth, any user name)."""
     app = Dash(__name__, title="engage", assets_folder=str(ASSETS), suppress_callback_exceptions=True)
 
+    @functools.cache
+    def store() -> SqlStore:  # opened at the first request that finds it (a new SQLite file may come later)
+        return open_store(location, create=False)
+
     def serve_layout() -> html.Div:
-        if not db.is_file():
-            return layout.empty_page(str(db))
-        with SessionStore(db, create=False) as store:
-            sessions = store.sessions()
-        return layout.page(sessions) if sessions else layout.empty_page(str(db))
+        if location.is_local and not location.path.is_file():
+            return layout.empty_page(str(location))
+        sessions, rooms = store().sessions(room), store().rooms()
+        if not rooms:
+            return layout.empty_page(str(location))
+        return layout.page(sessions, rooms, room)
 
     app.layout = serve_layout
-    callbacks.register(app, db)
+    callbacks.register(app, store)
+    if password:
+        _require_password(app.server, password)
     return app
 
 
-def serve(db: Path, host: str, port: int) -> None:
-    if db.exists():
-        SessionStore(db, create=False).close()  # a corrupt or foreign file fails here, with a clear message
+def _require_password(server: flask.Flask, password: str) -> None:
+    expected = password.encode()
+
+    @server.before_request
+    def check() -> flask.Response | None:
+        header = flask.request.headers.get("Authorization", "")
+        scheme, _, encoded = header.partition(" ")
+        try:
+            given = base64.b64decode(encoded).partition(b":")[2] if scheme.lower() == "basic" else b""
+        except ValueError:
+            given = b""
+        if hmac.compare_digest(given, expected):
+            return None
+        return flask.Response(
+            "engage dashboard: password required", 401, {"WWW-Authenticate": 'Basic realm="engage", charset="UTF-8"'}
+        )
+
+
+def serve(location: StoreLocation, host: str, port: int, room: str | None = None) -> None:
+    password = os.environ.get(PASSWORD_ENV) or None
+    if host not in LOCAL_HOSTS and not password:
+        raise EngageError(f"--host {host} opens the dashboard to other machines: set {PASSWORD_ENV} to a password")
+    if not location.is_local or location.path.exists():
+        open_store(location, create=False).close()  # unreachable, corrupt or foreign: one line, here
     _check_free(host, port)
-    app = create_app(db)
-    if host not in ("127.0.0.1", "localhost", "::1"):
-        warn(f"the dashboard is reachable from other machines at {host}:{port}")
+    app = create_app(location, room, password)
+    if host not in LOCAL_HOSTS:
+        warn(f"the dashboard is reachable from other machines at {host}:{port} (password from ${PASSWORD_ENV})")
     info(f"engage dashboard on http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ (Ctrl-C to stop)")
     app.run(host=host, port=port, debug=False)
 

@@ -1,36 +1,51 @@
-"""Dash callbacks; every read goes through monitor.store.SessionStore."""
+"""Dash callbacks; every read goes through the store's reader protocol (records, no SQL)."""
 
 from __future__ import annotations
 
-from pathlib import Path
+from collections.abc import Callable
 
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, no_update
 
 from dashboards.figures import compare_figure, timeline_figure
-from dashboards.layout import session_rows, summary_cards
+from dashboards.layout import room_options, session_rows, summary_cards
 from monitor.console import format_duration, shown
+from monitor.core import CLASSES
 from monitor.export import csv_text, default_csv_name, session_table
-from monitor.model import CLASSES
 from monitor.report import summarize
-from monitor.store import SessionStore
+from monitor.store import SessionReader
+from monitor.tables import interval_table
 
 
-def register(app: Dash, db: Path) -> None:
-    def store() -> SessionStore:
-        return SessionStore(db, create=False)
+def register(app: Dash, store: Callable[[], SessionReader]) -> None:
+    """The callbacks, reading through `store()` (one open store, shared by every request)."""
 
     @app.callback(
         Output("sessions-table", "data"),
+        Output("room", "options"),
         Output("refresh", "disabled"),
         Input("refresh", "n_intervals"),
+        Input("room", "value"),
         Input("sessions-table", "selected_row_ids"),
     )
-    def refresh_sessions(_: int | None, selected: list[int] | None) -> tuple[list[dict], bool]:
-        with store() as s:
-            sessions = s.sessions()
+    def refresh_sessions(
+        _: int | None, room: str | None, selected: list[int] | None
+    ) -> tuple[list[dict], list[dict], bool]:
+        s = store()
+        sessions, rooms = s.sessions(room or None), s.rooms()
         running = {x.id for x in sessions if x.status == "running"}
-        return session_rows(sessions), not (running & set(selected or []))
+        return session_rows(sessions), room_options(rooms), not (running & set(selected or []))
+
+    @app.callback(
+        Output("sessions-table", "selected_rows"),
+        Output("sessions-table", "selected_row_ids"),
+        Input("room", "value"),
+        prevent_initial_call=True,
+    )
+    def select_newest(room: str | None) -> tuple[list[int], list[int]]:
+        s = store()
+        sessions = s.sessions(room or None)
+        return ([0], [sessions[0].id]) if sessions else ([], [])
 
     @app.callback(
         Output("main-graph", "figure"),
@@ -43,17 +58,20 @@ def register(app: Dash, db: Path) -> None:
     def update_view(selected: list[int] | None, view: str, window: int, _: int | None) -> tuple[go.Figure, list]:
         if not selected:
             return go.Figure(layout={"title": "Select a lecture in the list above"}), []
-        with store() as s:
-            chosen = [s.session(i) for i in selected]
-            intervals = {info.id: s.intervals(info.id) for info in chosen}
-            markers = s.markers(chosen[0].id)
+        s = store()
+        chosen = [s.session(i) for i in selected]
+        intervals = {info.id: interval_table(s.intervals(info.id)) for info in chosen}
+        markers = s.markers(chosen[0].id)
         if view == "compare":
-            figure = compare_figure({f"{i.name} ({i.started_at:%m-%d})": intervals[i.id] for i in chosen}, window)
-            rows = [(i.name, shown(i.mean_engagement)) for i in chosen]
+            rooms = {i.room for i in chosen}
+            label = (
+                "{i.name} · {i.room} ({i.started_at:%m-%d})" if len(rooms) > 1 else "{i.name} ({i.started_at:%m-%d})"
+            )
+            figure = compare_figure({label.format(i=i): intervals[i.id] for i in chosen}, window)
+            rows = [(f"{i.name} · {i.room}", shown(i.mean_engagement)) for i in chosen]
             return figure, summary_cards("Mean engagement", rows, [])
         info = chosen[0]
         summary = summarize(intervals[info.id])
-
         cards = [
             ("Duration", format_duration(summary.duration_s)),
             ("Mean engagement", shown(summary.mean_engagement)),
@@ -65,7 +83,7 @@ def register(app: Dash, db: Path) -> None:
             f"{m.engagement:.2f}"
             for m in summary.lowest
         ]
-        title = f"{info.name} · {info.started_at:%Y-%m-%d %H:%M} · {info.status}"
+        title = f"{info.name} · {info.room} · {info.started_at:%Y-%m-%d %H:%M} · {info.status}"
         return timeline_figure(intervals[info.id], markers, window, title), summary_cards(title, cards, lows)
 
     @app.callback(
@@ -77,7 +95,7 @@ def register(app: Dash, db: Path) -> None:
     def download(_: int, selected: list[int] | None) -> dict | object:
         if not selected:
             return no_update
-        with store() as s:
-            info = s.session(selected[0])
-            table = session_table(s, info)
+        s = store()
+        info = s.session(selected[0])
+        table = session_table(s, info)
         return dcc.send_string(csv_text(table), default_csv_name(info).name)

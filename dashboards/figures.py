@@ -1,16 +1,17 @@
-"""Pure figure builders: pandas DataFrames (as the store returns them) in, plotly Figures out."""
+"""Pure figure builders: interval tables (`monitor.tables.interval_table`) and markers in, plotly Figures out."""
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from monitor.model import CLASSES
+from monitor.core import CLASSES, now
 from monitor.report import CLASS_COLOURS
-from monitor.store import now
+from monitor.store import Marker
 
 ENGAGEMENT_COLOUR = "#2C3E50"
 FACES_COLOUR = "#95A5A6"
@@ -66,7 +67,7 @@ def _layout(fig: go.Figure, title: str) -> go.Figure:
 
 
 def timeline_figure(
-    intervals: pd.DataFrame, markers: pd.DataFrame | None = None, window: int = 1, title: str = ""
+    intervals: pd.DataFrame, markers: Sequence[Marker] = (), window: int = 1, title: str = ""
 ) -> go.Figure:
     """Engagement and faces (top) and the stacked class shares (bottom) over minutes of lecture time."""
     fig = make_subplots(
@@ -130,7 +131,7 @@ def timeline_figure(
                 row=2,
                 col=1,
             )
-    for marker in (markers if markers is not None else pd.DataFrame()).itertuples():
+    for marker in markers:
         fig.add_vline(x=marker.offset_s / 60, line={"color": "#7F8C8D", "dash": "dash", "width": 1.5})
         fig.add_annotation(
             x=marker.offset_s / 60,

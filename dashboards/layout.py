@@ -8,8 +8,10 @@ from monitor.console import format_duration
 from monitor.store import SessionInfo
 
 REFRESH_MS = 5000
+ALL_ROOMS = ""  # the room selector's value for every room
 TABLE_COLUMNS = [
     {"name": "Lecture", "id": "name"},
+    {"name": "Room", "id": "room"},
     {"name": "Date", "id": "date"},
     {"name": "Duration", "id": "duration"},
     {"name": "Engagement", "id": "engagement", "type": "numeric"},
@@ -23,6 +25,7 @@ def session_rows(sessions: list[SessionInfo]) -> list[dict[str, object]]:
         {
             "id": s.id,
             "name": s.name,
+            "room": s.room,
             "date": f"{s.started_at:%Y-%m-%d %H:%M}",
             "duration": format_duration(s.duration_s),
             "engagement": None if s.mean_engagement is None else round(s.mean_engagement, 2),
@@ -66,20 +69,37 @@ def empty_page(db: str) -> html.Div:
     )
 
 
-def page(sessions: list[SessionInfo]) -> html.Div:
+def room_options(rooms: list[str]) -> list[dict[str, str]]:
+    return [{"label": "All rooms", "value": ALL_ROOMS}, *({"label": r, "value": r} for r in rooms)]
+
+
+def page(sessions: list[SessionInfo], rooms: list[str], room: str | None) -> html.Div:
     return html.Div(
         [
             header(),
             html.Section(
                 [
-                    html.H2("Lectures"),
+                    html.Div(
+                        [
+                            html.H2("Lectures"),
+                            dcc.Dropdown(
+                                id="room",
+                                options=room_options(rooms),
+                                value=room or ALL_ROOMS,
+                                clearable=False,
+                                searchable=True,
+                                className="room",
+                            ),
+                        ],
+                        className="lectures-head",
+                    ),
                     dash_table.DataTable(
                         id="sessions-table",
                         columns=TABLE_COLUMNS,
                         data=session_rows(sessions),
                         row_selectable="multi",
-                        selected_rows=[0],
-                        selected_row_ids=[sessions[0].id],
+                        selected_rows=[0] if sessions else [],
+                        selected_row_ids=[sessions[0].id] if sessions else [],
                         sort_action="native",
                         page_size=10,
                         style_as_list_view=True,

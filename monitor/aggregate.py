@@ -6,8 +6,8 @@ from datetime import datetime, timedelta
 
 import numpy as np
 
-from monitor.model import CLASSES
-from monitor.types import FrameResult, IntervalAggregate, engagement_index
+from monitor.core import CLASSES, engagement_index
+from monitor.types import FrameResult, IntervalAggregate
 
 
 class IntervalAggregator:

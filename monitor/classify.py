@@ -9,9 +9,10 @@ import cv2
 import pandas as pd
 
 from monitor.align import face_crop
+from monitor.core import CLASSES
 from monitor.detect import FaceDetector
 from monitor.errors import EngageError
-from monitor.model import CLASSES, ExpressionClassifier
+from monitor.model import ExpressionClassifier
 from monitor.types import Box, Detection
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -11,6 +12,7 @@ from typing import NoReturn
 
 from monitor import __version__
 from monitor.errors import EngageError
+from monitor.store.location import DB_ENV, DEFAULT_DB, OUTBOX_DB, StoreLocation
 
 FPS_RANGE = (0.1, 30.0)
 INTERVAL_RANGE = (1.0, 3600.0)
@@ -40,12 +42,34 @@ def _port(text: str) -> int:
     return int(text)
 
 
-def _default_db() -> Path:
-    return Path(os.environ.get("ENGAGE_DB", "sessions/engage.db"))
+def _location(text: str) -> StoreLocation:
+    try:
+        return StoreLocation.parse(text)
+    except EngageError as exc:
+        raise argparse.ArgumentTypeError(str(exc).removeprefix("--db ")) from None
 
 
-def _add_db(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--db", type=Path, default=_default_db(), help="session database (default: %(default)s)")
+def _add_db(parser: argparse.ArgumentParser, room: str = "filter") -> None:
+    """--db, and --room: `filter` (default all rooms), `this` (default this machine's name) or `none`."""
+    parser.add_argument(
+        "--db",
+        type=_location,
+        default=os.environ.get(DB_ENV) or str(DEFAULT_DB),
+        help=f"session store: a SQLite file or postgresql://user@host/db (default: ${DB_ENV} or {DEFAULT_DB})",
+    )
+    if room == "filter":
+        parser.add_argument("--room", help="only this room's sessions (default: all rooms)")
+    elif room == "this":
+        parser.add_argument("--room", default=socket.gethostname(), help="room name (default: this machine's name)")
+
+
+def _add_outbox(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--outbox",
+        type=Path,
+        default=OUTBOX_DB,
+        help="with a central --db: local file of intervals not sent yet (default: %(default)s)",
+    )
 
 
 def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
@@ -70,7 +94,8 @@ def _add_pipeline_options(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--name", help="session name (default: source and date)")
     _add_model_options(parser)
-    _add_db(parser)
+    _add_db(parser, room="this")
+    _add_outbox(parser)
 
 
 def _add_model_options(parser: argparse.ArgumentParser) -> None:
@@ -99,7 +124,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_pipeline_options(analyze)
 
     demo = commands.add_parser("demo", help="analyze a generated sample lecture video (no webcam needed)")
-    _add_db(demo)
+    _add_db(demo, room="this")
 
     classify = commands.add_parser("classify", help="classify faces in images or folders of images")
     classify.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_FOLDER")
@@ -119,7 +144,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(export)
     mark = commands.add_parser("mark", help="add a time-stamped marker to the running session")
     mark.add_argument("text")
-    _add_db(mark)
+    _add_db(mark, room="this")
     rename = commands.add_parser("rename", help="rename a session")
     rename.add_argument("session")
     rename.add_argument("name")
@@ -132,9 +157,16 @@ def build_parser() -> argparse.ArgumentParser:
     prune.add_argument("--older-than", required=True, help="age such as 90d, 12w or 36h")
     prune.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     _add_db(prune)
+    sync = commands.add_parser("sync", help="send a central store what the local outbox still holds")
+    _add_db(sync, room="none")
+    _add_outbox(sync)
 
     dashboard = commands.add_parser("dashboard", help="open the browser dashboard")
-    dashboard.add_argument("--host", default="127.0.0.1", help="address to bind (default: %(default)s, this machine)")
+    dashboard.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to bind (default: %(default)s, this machine; any other needs $ENGAGE_DASHBOARD_PASSWORD)",
+    )
     dashboard.add_argument("--port", type=_port, default=8050)
     _add_db(dashboard)
 

@@ -41,11 +41,15 @@ def shown(value: float | None, pattern: str = "{:.2f}") -> str:
     return "-" if value is None else pattern.format(value)
 
 
-def status_text(elapsed_s: float, fps: float, faces: int, engagement: float | None, connected: bool = True) -> str:
+def status_text(
+    elapsed_s: float, fps: float, faces: int, engagement: float | None, connected: bool = True, store: str = ""
+) -> str:
+    """The live status line; `store` is what the central-store sender has to say (empty: all sent)."""
     state = "" if connected else "  [camera lost, reconnecting]"
+    sending = f"  [{store}]" if store else ""
     return (
         f"{format_duration(elapsed_s)}  analyzed {fps:4.1f} fps  faces {faces:2d}  "
-        f"engagement {shown(engagement)}{state}"
+        f"engagement {shown(engagement)}{state}{sending}"
     )
 
 

@@ -6,26 +6,27 @@ from pathlib import Path
 
 import pandas as pd
 
+from monitor.core import now
 from monitor.errors import EngageError
-from monitor.store import INTERVAL_COLUMNS, SessionInfo, SessionStore, now
+from monitor.store import SessionInfo, SessionReader
+from monitor.tables import INTERVAL_COLUMNS, interval_table
 
-CSV_COLUMNS = ("session_id", "session_name", "interval", "start_time", *INTERVAL_COLUMNS[2:], "markers")
+CSV_COLUMNS = ("session_id", "session_name", "room", "interval", "start_time", *INTERVAL_COLUMNS[2:], "markers")
 
 
-def session_table(store: SessionStore, session: SessionInfo) -> pd.DataFrame:
+def session_table(store: SessionReader, session: SessionInfo) -> pd.DataFrame:
     """One row per interval in the CSV schema; markers that fall in an interval are joined with '; '."""
-    intervals = store.intervals(session.id)
     markers = store.markers(session.id)
     local = now().tzinfo
-    table = intervals.rename(columns={"start_wall": "start_time"})
+    table = interval_table(store.intervals(session.id)).rename(columns={"start_wall": "start_time"})
     table["start_time"] = table["start_time"].dt.tz_convert(local).map(lambda t: t.isoformat(timespec="seconds"))
+    table.insert(0, "room", session.room)
     table.insert(0, "session_name", session.name)
     table.insert(0, "session_id", session.id)
     starts = table["offset_s"].tolist()
     ends = [*starts[1:], float("inf")][: len(starts)]  # the last interval also takes markers after its end
     table["markers"] = [
-        "; ".join(markers.loc[(markers["offset_s"] >= start) & (markers["offset_s"] < end), "text"])
-        for start, end in zip(starts, ends, strict=True)
+        "; ".join(m.text for m in markers if start <= m.offset_s < end) for start, end in zip(starts, ends, strict=True)
     ]
     return table[list(CSV_COLUMNS)]
 
@@ -45,9 +46,17 @@ def write_csv(table: pd.DataFrame, path: Path) -> Path:
     return path
 
 
+def safe_name(text: str) -> str:
+    """`text` fit for a file name on every system."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in text).strip("_") or "session"
+
+
 def default_csv_name(session: SessionInfo) -> Path:
-    safe = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in session.name).strip("_") or "session"
-    return Path(f"session-{session.id}-{safe}.csv")
+    return Path(f"session-{session.id}-{safe_name(session.name)}.csv")
+
+
+def all_csv_name(room: str | None) -> Path:
+    return Path(f"engage-sessions-{safe_name(room)}.csv" if room else "engage-sessions.csv")
 
 
 def read_csv(path: Path) -> pd.DataFrame:

@@ -13,10 +13,10 @@ import cv2
 import numpy as np
 
 from monitor.console import native_stderr_silenced
+from monitor.core import CLASSES
 from monitor.errors import EngageError
 from monitor.views import View, parse_views
 
-CLASSES: tuple[str, ...] = ("positive", "neutral", "negative")
 DEFAULT_MODEL_NAME = "engage-expression"
 
 

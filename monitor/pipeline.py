@@ -11,12 +11,23 @@ import numpy as np
 from monitor import __version__
 from monitor.aggregate import IntervalAggregator
 from monitor.align import face_crop
+from monitor.core import now
 from monitor.detect import FaceDetector
 from monitor.model import ExpressionClassifier
 from monitor.source import valid_frame
-from monitor.store import SessionStore, now
+from monitor.store import HEARTBEAT_S, SessionWriter
 from monitor.track import IoUTracker
 from monitor.types import Detection, FrameResult, IntervalAggregate
+
+
+@dataclass(frozen=True)
+class Recording:
+    """Who records what: the session's name, its source and the room and machine it runs in."""
+
+    name: str
+    source: str
+    room: str
+    host: str
 
 
 @dataclass(frozen=True)
@@ -43,11 +54,10 @@ class Pipeline:
         self,
         detector: FaceDetector,
         classifier: ExpressionClassifier,
-        store: SessionStore,
+        store: SessionWriter,
         settings: PipelineSettings,
+        recording: Recording,
         *,
-        name: str,
-        source: str,
         start_wall: datetime | None = None,
     ) -> None:
         self.detector = detector
@@ -58,10 +68,15 @@ class Pipeline:
         self.start_wall = start_wall or now().replace(microsecond=0)
         self.aggregator = IntervalAggregator(settings.interval_s, self.start_wall)
         self.session_id = store.create_session(
-            name, source, settings.settings_dict(detector, classifier), self.start_wall
+            recording.name,
+            recording.source,
+            settings.settings_dict(detector, classifier),
+            self.start_wall,
+            room=recording.room,
+            host=recording.host,
         )
+        self._beat_at = time.monotonic()
         self.frames = 0
-        self.skipped = 0
         self.last_offset_s = 0.0
         self.last_interval: IntervalAggregate | None = None
         self._found: tuple[float, tuple[int, ...], list[Detection]] | None = None  # offset, frame shape, faces
@@ -70,7 +85,6 @@ class Pipeline:
         """Analyze one frame at `offset_s` seconds of session time; None (and counted) if it is garbage."""
         self.last_offset_s = offset_s
         if not valid_frame(image):
-            self.skipped += 1
             self._store(self.aggregator.add_skipped(offset_s))
             return None
         assert isinstance(image, np.ndarray)
@@ -91,6 +105,7 @@ class Pipeline:
             "store": (stored - tracked) * 1e3,
         }
         self.frames += 1
+        self._heartbeat()
         return result
 
     def _detect(self, image: np.ndarray, offset_s: float) -> tuple[list[Detection], bool]:
@@ -110,6 +125,13 @@ class Pipeline:
         self._found = None
         self.tracker.reset()
         self._store(self.aggregator.advance(offset_s))
+        self._heartbeat()
+
+    def _heartbeat(self) -> None:
+        """Tell readers the session is alive, at most every HEARTBEAT_S (intervals closing also do)."""
+        if time.monotonic() - self._beat_at >= HEARTBEAT_S:
+            self.store.heartbeat(self.session_id)
+            self._beat_at = time.monotonic()
 
     def finish(self, status: str = "completed", end_offset_s: float | None = None) -> None:
         """Flush the window in progress and record the session's end status."""
@@ -121,3 +143,4 @@ class Pipeline:
         for aggregate in closed:
             self.store.add_interval(self.session_id, aggregate)
             self.last_interval = aggregate
+            self._beat_at = time.monotonic()

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from monitor.model import CLASSES
+from monitor.core import CLASSES
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 CLASS_COLOURS = {"positive": "#27AE60", "neutral": "#5A96B4", "negative": "#E74C3C"}  # every view uses these

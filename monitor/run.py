@@ -10,10 +10,12 @@ from contextlib import contextmanager
 import cv2
 
 from monitor.console import StatusLine, format_duration, info, progress_bar, status_text, warn
+from monitor.core import now
 from monitor.pipeline import Pipeline
 from monitor.preview import PreviewWindow
 from monitor.source import Frame, LatestFrameReader, frame_count, media_fps, sample_video
-from monitor.store import now
+from monitor.store import Marker
+from monitor.store.outbox import Sender
 
 
 @contextmanager
@@ -30,8 +32,11 @@ def sigterm_as_interrupt() -> Iterator[None]:
         signal.signal(signal.SIGTERM, previous)
 
 
-def run_live(pipeline: Pipeline, reader: LatestFrameReader, preview: PreviewWindow | None) -> None:
-    """Analyze the newest frame at most `fps` times a second until the source ends, `q`, Ctrl-C or SIGTERM."""
+def run_live(
+    pipeline: Pipeline, reader: LatestFrameReader, preview: PreviewWindow | None, sender: Sender | None = None
+) -> None:
+    """Analyze the newest frame at most `fps` times a second until the source ends, `q`, Ctrl-C or SIGTERM;
+    `sender` (pushing to a central store) is woken as each interval closes and reports on the status line."""
     period = 1.0 / pipeline.settings.fps
     started = time.monotonic()
     next_due = started
@@ -55,13 +60,18 @@ def run_live(pipeline: Pipeline, reader: LatestFrameReader, preview: PreviewWind
                 engagement = result.engagement if result else None
                 new_interval = pipeline.last_interval is not shown_interval
                 shown_interval = pipeline.last_interval
-                status.update(status_text(elapsed, fps, faces, engagement, reader.connected), force=new_interval)
+                if sender and new_interval:
+                    sender.nudge()
+                sending = sender.status if sender else ""
+                status.update(
+                    status_text(elapsed, fps, faces, engagement, reader.connected, sending), force=new_interval
+                )
                 if preview and result is not None:
                     key = preview.show(image, result)
                     if key == "q":
                         break
                     if key == "m":
-                        pipeline.store.add_marker(pipeline.session_id, "marker", elapsed, now())
+                        pipeline.store.add_marker(pipeline.session_id, Marker(elapsed, now(), "marker"))
     except KeyboardInterrupt:
         pass
     except BaseException:

@@ -7,14 +7,7 @@ from datetime import datetime
 
 import numpy as np
 
-from monitor.model import CLASSES
-
-NEUTRAL_WEIGHT = 0.5
-
-
-def engagement_index(probabilities: np.ndarray) -> np.ndarray:
-    """Engagement in 0..1 per row of (positive, neutral, negative) probabilities: p_pos + 0.5 * p_neu."""
-    return probabilities[..., 0] + NEUTRAL_WEIGHT * probabilities[..., 1]
+from monitor.core import CLASSES, engagement_index
 
 
 @dataclass(frozen=True)

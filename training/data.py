@@ -11,8 +11,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from monitor.core import CLASSES
 from monitor.errors import EngageError
-from training.labels import CLASSES, EMOTIONS, FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
+from training.labels import EMOTIONS, FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
 
 IMAGE_SIZE = 48
 SPLITS = ("train", "val", "test")

@@ -9,7 +9,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from monitor.model import CLASSES, ExpressionClassifier
+from monitor.core import CLASSES
+from monitor.model import ExpressionClassifier
 from training.data import LabelledImages
 
 

@@ -7,7 +7,7 @@ from functools import cached_property
 
 import numpy as np
 
-CLASSES: tuple[str, ...] = ("positive", "neutral", "negative")
+from monitor.core import CLASSES
 
 # FER2013 emotion codes, in the order of the challenge's `emotion` column.
 FER2013_EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 import numpy as np
 
-from training.labels import CLASSES
+from monitor.core import CLASSES
 
 
 def build_model(

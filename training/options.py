@@ -164,7 +164,8 @@ def print_metrics(name: str, result: Metrics) -> None:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from monitor.model import CLASSES, ExpressionClassifier, ModelCard, card_path_for, with_class_bias
+    from monitor.core import CLASSES
+    from monitor.model import ExpressionClassifier, ModelCard, card_path_for, with_class_bias
     from monitor.views import parse_views
     from training.data import load_dataset
     from training.evaluate import compare_labels, ensemble_predict, fit_class_bias, metrics, shrunk, write_report

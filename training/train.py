@@ -17,12 +17,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from monitor.core import CLASSES
 from monitor.errors import EngageError
 from monitor.model import DEFAULT_MODEL_NAME, ModelCard, resized
 from training.data import LabelledImages, load_dataset
 from training.distil import blend_labels, distil, load_teachers
 from training.export import export_tflite
-from training.labels import CLASSES, LabelMapping
+from training.labels import LabelMapping
 from training.model import backbone_of, build_model, sum_into_classes
 
 

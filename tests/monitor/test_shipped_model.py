@@ -2,8 +2,8 @@
 
 import numpy as np
 
-from monitor.model import CLASSES, ExpressionClassifier, default_model_path
-from monitor.types import engagement_index
+from monitor.core import CLASSES, engagement_index
+from monitor.model import ExpressionClassifier, default_model_path
 
 
 def test_bundled_model_loads_offline_and_matches_its_card():

@@ -1,6 +1,7 @@
 import numpy as np
 
-from monitor.types import Box, engagement_index
+from monitor.core import engagement_index
+from monitor.types import Box
 
 
 def test_iou_of_identical_disjoint_and_half_overlapping_boxes():

@@ -1,0 +1,33 @@
+"""Handlers of the `engage` sub-commands, `cmd_<name>(args)`; each returns an exit code (None = 0)."""
+
+from monitor.commands.manage import (
+    cmd_delete,
+    cmd_export,
+    cmd_mark,
+    cmd_prune,
+    cmd_rename,
+    cmd_sessions,
+    cmd_show,
+    cmd_sync,
+)
+from monitor.commands.record import cmd_analyze, cmd_classify, cmd_demo, cmd_live
+from monitor.commands.tools import cmd_combine, cmd_dashboard, cmd_evaluate, cmd_train
+
+__all__ = [
+    "cmd_analyze",
+    "cmd_classify",
+    "cmd_combine",
+    "cmd_dashboard",
+    "cmd_delete",
+    "cmd_demo",
+    "cmd_evaluate",
+    "cmd_export",
+    "cmd_live",
+    "cmd_mark",
+    "cmd_prune",
+    "cmd_rename",
+    "cmd_sessions",
+    "cmd_show",
+    "cmd_sync",
+    "cmd_train",
+]

@@ -1,0 +1,159 @@
+"""Session commands: list, show, export, mark, rename, delete, prune, and sync an outbox."""
+
+from __future__ import annotations
+
+import argparse
+import re
+import sys
+from datetime import timedelta
+
+from monitor.console import format_duration, info, shown
+from monitor.core import CLASSES, now
+from monitor.errors import EngageError
+from monitor.store import Marker, SessionInfo, StoreLocation, open_store
+
+
+def cmd_sessions(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from monitor.console import output
+
+    with open_store(args.db, create=False) as store:
+        sessions = store.sessions(args.room)
+    if not sessions:
+        where = f" in room {args.room!r}" if args.room else ""
+        info(f"no sessions recorded{where} yet: run `engage live` or `engage analyze VIDEO`")
+        return 0
+    view = Table("id", "name", "room", "start", "duration", "status", "engagement", "faces")
+    for s in sessions:
+        view.add_row(
+            str(s.id),
+            s.name,
+            s.room,
+            f"{s.started_at:%Y-%m-%d %H:%M}",
+            format_duration(s.duration_s),
+            s.status,
+            shown(s.mean_engagement),
+            str(s.faces_seen),
+        )
+    output.print(view)
+    return 0
+
+
+def cmd_show(args: argparse.Namespace) -> int:
+    from monitor.report import sparkline, summarize
+    from monitor.tables import interval_table
+
+    with open_store(args.db, create=False) as store:
+        session = store.resolve(args.session, args.room)
+        intervals = interval_table(store.intervals(session.id))
+        markers = store.markers(session.id)
+    summary = summarize(intervals)
+    lines = [
+        f"session {session.id}: {session.name} ({session.status})",
+        f"room        {session.room} (recorded on {session.host})",
+        f"source      {session.source}",
+        f"started     {session.started_at:%Y-%m-%d %H:%M:%S %z}   duration {format_duration(summary.duration_s)}",
+        f"engagement  mean {shown(summary.mean_engagement)}   median {shown(summary.median_engagement)}   "
+        f"(p_positive + 0.5 p_neutral, 0..1)",
+        "expressions " + "   ".join(f"{c} {shown(summary.class_shares[c], '{:.0%}')}" for c in CLASSES),
+        f"timeline    |{sparkline(intervals['engagement'])}|",
+    ]
+    if summary.lowest:
+        lows = ", ".join(f"{format_duration(m.offset_s)} ({m.engagement:.2f})" for m in summary.lowest)
+        lines.append(f"lowest      {lows}")
+    lines += [f"marker      {format_duration(m.offset_s)} {m.text}" for m in markers]
+    print("\n".join(lines))
+    return 0
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import pandas as pd
+
+    from monitor.export import all_csv_name, default_csv_name, session_table, write_csv
+
+    if bool(args.session) == bool(args.all):
+        raise EngageError("give one SESSION or --all")
+    with open_store(args.db, create=False) as store:
+        sessions = store.sessions(args.room)[::-1] if args.all else [store.resolve(args.session, args.room)]
+        if not sessions:
+            raise EngageError("no sessions to export")
+        table = pd.concat([session_table(store, s) for s in sessions], ignore_index=True)
+    output = args.output or (all_csv_name(args.room) if args.all else default_csv_name(sessions[0]))
+    info(f"{len(table)} interval(s) of {len(sessions)} session(s) written to {write_csv(table, output)}")
+    return 0
+
+
+def cmd_mark(args: argparse.Namespace) -> int:
+    with open_store(args.db, create=False) as store:
+        session = store.running_session(args.room)
+        if session is None:
+            raise EngageError(f"no session is running in room {args.room!r}; start one with `engage live`")
+        offset = (now() - session.started_at).total_seconds()
+        store.add_marker(session.id, Marker(offset, now(), args.text))
+    info(f"marker '{args.text}' added to session {session.id} at {format_duration(offset)}")
+    return 0
+
+
+def cmd_rename(args: argparse.Namespace) -> int:
+    with open_store(args.db, create=False) as store:
+        session = store.resolve(args.session, args.room)
+        store.rename(session.id, args.name)
+    info(f"session {session.id} renamed to '{args.name}'")
+    return 0
+
+
+def _confirm_delete(sessions: list[SessionInfo], yes: bool) -> bool:
+    if yes:
+        return True
+    names = ", ".join(f"{s.id} ({s.name})" for s in sessions)
+    if not sys.stdin.isatty():
+        raise EngageError(f"refusing to delete {names} without --yes (no terminal to confirm)")
+    return input(f"delete {names}? [y/N] ").strip().lower() in ("y", "yes")
+
+
+def cmd_delete(args: argparse.Namespace) -> int:
+    with open_store(args.db, create=False) as store:
+        session = store.resolve(args.session, args.room)
+        if session.status == "running":
+            raise EngageError(f"session {session.id} is running; stop it before deleting")
+        if _confirm_delete([session], args.yes):
+            store.delete([session.id])
+            info(f"session {session.id} '{session.name}' deleted")
+    return 0
+
+
+def parse_age(text: str) -> timedelta:
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw])\s*", text)
+    if not match:
+        raise EngageError(f"--older-than {text!r}: expected a number with h, d or w (e.g. 90d)")
+    hours = float(match[1]) * {"h": 1, "d": 24, "w": 168}[match[2]]
+    return timedelta(hours=hours)
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    age = parse_age(args.older_than)
+    with open_store(args.db, create=False) as store:
+        old = [s for s in store.older_than(age) if args.room is None or s.room == args.room]
+        if not old:
+            info(f"no session older than {args.older_than}")
+        elif _confirm_delete(old, args.yes):
+            store.delete([s.id for s in old])
+            info(f"deleted {len(old)} session(s) older than {args.older_than}")
+    return 0
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    from monitor.store.outbox import push, queued
+
+    location: StoreLocation = args.db
+    if location.is_local:
+        raise EngageError("--db: give the central store's postgresql:// URL (or set ENGAGE_DB) to sync to")
+    if not args.outbox.is_file():
+        info(f"nothing to send: no outbox at {args.outbox}")
+        return 0
+    with open_store(StoreLocation.parse(args.outbox)) as outbox, open_store(location) as central:
+        waiting = queued(outbox, central)
+        push(outbox, central)
+    info(f"{waiting} interval(s) sent to {location}")
+    return 0

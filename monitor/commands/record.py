@@ -1,0 +1,144 @@
+"""Recording commands: `live`, `analyze`, `demo` (each one pipeline session) and `classify` (images)."""
+
+from __future__ import annotations
+
+import argparse
+import socket
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from monitor.console import PRIVACY_NOTICE, format_duration, info, shown, warn
+from monitor.core import now
+from monitor.detect import FaceDetector, create_detector
+from monitor.model import ExpressionClassifier
+from monitor.pipeline import Pipeline, PipelineSettings, Recording
+from monitor.store import SqlStore, StoreLocation, StoreUnavailable, open_store
+from monitor.store.outbox import Sender
+
+
+def _default_name(source: str) -> str:
+    return f"{Path(source).stem if '/' in source or '.' in source else source} {now():%Y-%m-%d %H:%M}"
+
+
+def _runtime(args: argparse.Namespace) -> tuple[FaceDetector, ExpressionClassifier]:
+    """Load the detector and model first, so a bad model never leaves a session behind."""
+    return create_detector(args.detector, args.face_score), ExpressionClassifier(args.model)
+
+
+@contextmanager
+def recording_store(location: StoreLocation, outbox: Path) -> Iterator[tuple[SqlStore, Sender | None]]:
+    """The store a recording writes to: the SQLite file itself, or for a central store a local outbox
+    whose sender pushes in the background. An unreachable central store does not stop the lecture."""
+    if location.is_local:
+        with open_store(location) as store:
+            yield store, None
+        return
+    try:
+        open_store(location).close()  # a wrong URL, wrong credentials or a newer schema: stop here
+    except StoreUnavailable as exc:
+        warn(f"{exc}; recording to the outbox {outbox}, sent when it answers")
+    with open_store(StoreLocation.parse(outbox)) as store:
+        sender = Sender(store, location)
+        sender.start()
+        try:
+            yield store, sender
+        finally:
+            state = sender.stop()
+            if state.queued or not state.reachable:
+                warn(
+                    f"{state.error or 'central store busy'}: {state.queued} intervals wait in {outbox}; "
+                    f"`engage sync --db {location}` sends them (the next `engage live` does too)"
+                )
+            else:
+                info(f"all intervals sent to {location}")
+
+
+def _start_pipeline(
+    args: argparse.Namespace, store: SqlStore, source: str, runtime: tuple[FaceDetector, ExpressionClassifier]
+) -> Pipeline:
+    info(PRIVACY_NOTICE)
+    detector, classifier = runtime
+    settings = PipelineSettings(args.fps, args.interval, args.detect_period)
+    recording = Recording(args.name or _default_name(source), source, args.room, socket.gethostname())
+    return Pipeline(detector, classifier, store, settings, recording)
+
+
+def _print_finished(store: SqlStore, session_id: int) -> None:
+    session = store.session(session_id)
+    info(
+        f"session {session.id} '{session.name}' in room {session.room} {session.status}: "
+        f"{format_duration(session.duration_s)}, mean engagement {shown(session.mean_engagement)}, "
+        f"up to {session.faces_seen} faces; stored in {store.location}"
+    )
+
+
+def cmd_live(args: argparse.Namespace) -> int:
+    from monitor.preview import PreviewWindow, display_available
+    from monitor.run import run_live
+    from monitor.source import LatestFrameReader, describe, open_capture, parse_source
+
+    source = parse_source(args.source)
+    runtime = _runtime(args)
+    capture = open_capture(source)
+    preview = None
+    if not args.no_preview:
+        if display_available():
+            preview = PreviewWindow()
+        else:
+            warn("no display found: running without the preview window (pass --no-preview to silence this)")
+    with recording_store(args.db, args.outbox) as (store, sender):
+        pipeline = _start_pipeline(args, store, describe(source), runtime)
+        info(f"session {pipeline.session_id} started in room {args.room}; stop with q in the preview or Ctrl-C")
+        run_live(pipeline, LatestFrameReader(source, capture), preview, sender)
+        _print_finished(store, pipeline.session_id)
+    return 0
+
+
+def cmd_analyze(args: argparse.Namespace) -> int:
+    from monitor.run import run_analyze
+    from monitor.source import open_capture
+
+    runtime = _runtime(args)
+    capture = open_capture(args.video)
+    with recording_store(args.db, args.outbox) as (store, _):
+        pipeline = _start_pipeline(args, store, args.video, runtime)
+        run_analyze(pipeline, capture)
+        _print_finished(store, pipeline.session_id)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from monitor.cli import build_parser
+    from monitor.demo import write_video
+
+    with tempfile.TemporaryDirectory(prefix="engage-demo-") as folder:
+        video = write_video(Path(folder) / "demo-lecture.mp4", seconds=30, fps=10, faces=3, leave=(12, 20))
+        info("generated a 30 s sample lecture (3 faces from a bundled public-domain portrait; one leaves at 0:12)")
+        demo = ["analyze", str(video), "--fps", "2", "--interval", "5", "--name", "demo lecture", "--db", str(args.db)]
+        cmd_analyze(build_parser().parse_args([*demo, "--room", args.room]))
+    info(f'next: `engage show "demo lecture" --db {args.db}` or `engage dashboard --db {args.db}`')
+    return 0
+
+
+def cmd_classify(args: argparse.Namespace) -> int:
+    from rich.table import Table
+
+    from monitor.classify import classify_images
+    from monitor.console import output
+    from monitor.export import write_csv
+
+    detector = None if args.no_detect else create_detector(args.detector, args.face_score)
+    table = classify_images(args.paths, ExpressionClassifier(args.model), detector)
+    if args.csv:
+        info(f"{len(table)} face(s) written to {write_csv(table, args.csv)}")
+        return 0
+    view = Table(*table.columns)
+    for row in table.itertuples(index=False):
+        view.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+    output.print(view)
+    info(f"{len(table)} face(s) in {table['file'].nunique() if len(table) else 0} image(s)")
+    if table.empty:
+        info("no face found (use --no-detect for images that are face crops)")
+    return 0

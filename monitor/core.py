@@ -1,0 +1,20 @@
+"""What every layer shares: the expression classes, the engagement rule and the clock."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import numpy as np
+
+CLASSES: tuple[str, ...] = ("positive", "neutral", "negative")
+NEUTRAL_WEIGHT = 0.5
+
+
+def engagement_index(probabilities: np.ndarray) -> np.ndarray:
+    """Engagement in 0..1 per row of (positive, neutral, negative) probabilities: p_pos + 0.5 * p_neu."""
+    return probabilities[..., 0] + NEUTRAL_WEIGHT * probabilities[..., 1]
+
+
+def now() -> datetime:
+    """The wall clock, time-zone aware in the machine's zone."""
+    return datetime.now(UTC).astimezone()

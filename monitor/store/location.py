@@ -1,0 +1,80 @@
+"""Where a store lives: `--db` / `$ENGAGE_DB` as a SQLite path or a database URL, printable without secrets."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+
+from monitor.errors import EngageError
+
+DEFAULT_DB = Path("sessions") / "engage.db"
+OUTBOX_DB = Path("sessions") / "outbox.db"
+DB_ENV = "ENGAGE_DB"
+
+
+@dataclass(frozen=True)
+class StoreLocation:
+    """A parsed `--db` value: an SQLAlchemy URL for SQLite (a local file) or PostgreSQL (a server)."""
+
+    url: URL
+
+    @classmethod
+    def parse(cls, text: str | os.PathLike[str]) -> StoreLocation:
+        text = os.fspath(text)
+        if "://" not in text:
+            return cls(URL.create("sqlite", database=str(Path(text))))
+        try:
+            url = make_url(text)
+        except ArgumentError:
+            raise EngageError(f"--db {redacted(text)}: not a database URL or file path") from None
+        if url.get_backend_name() == "postgresql":
+            return cls(url.set(drivername="postgresql+psycopg"))
+        if url.get_backend_name() == "sqlite" and url.database:
+            return cls(url)
+        raise EngageError(
+            f"--db {url.render_as_string(hide_password=True)}: use a file path, sqlite:///PATH or postgresql://"
+        )
+
+    @classmethod
+    def default(cls) -> StoreLocation:
+        return cls.parse(os.environ.get(DB_ENV) or DEFAULT_DB)
+
+    @property
+    def is_local(self) -> bool:
+        return self.url.get_backend_name() == "sqlite"
+
+    @property
+    def path(self) -> Path:
+        """The SQLite file (local stores only)."""
+        assert self.is_local and self.url.database
+        return Path(self.url.database)
+
+    def __str__(self) -> str:
+        if self.is_local:
+            return str(self.path)
+        return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
+
+    def scrub(self, message: str) -> str:
+        """`message` (say, a driver's error) with this location's password blanked out."""
+        password = self.url.password
+        return message.replace(str(password), "***") if password else message
+
+    def engine(self) -> sa.Engine:
+        if self.is_local:
+            return sa.create_engine(self.url, connect_args={"timeout": 10, "check_same_thread": False})
+        return sa.create_engine(self.url, pool_pre_ping=True, pool_size=2, connect_args={"connect_timeout": 5})
+
+
+def redacted(text: str) -> str:
+    """A URL-ish string with anything between '://' user ':' and '@' hidden."""
+    head, _, rest = text.partition("://")
+    credentials, at, host = rest.rpartition("@")
+    if not at:
+        return text
+    user = credentials.split(":", 1)[0]
+    return f"{head}://{user}:***@{host}" if ":" in credentials else text

@@ -1,0 +1,109 @@
+"""A lecture never waits for the network: `live` writes to a local SQLite outbox, and a background
+`Sender` pushes what the central store lacks, retrying with back-off while it is unreachable.
+
+Pushes are idempotent (sessions by uid, intervals by index, markers by time and text), so a push
+that fails half-way or is repeated stores every row once. Sessions fully pushed and finished leave
+the outbox.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+
+from monitor.errors import EngageError
+from monitor.store.location import StoreLocation
+from monitor.store.sql import SqlStore, StoreUnavailable
+
+RETRY_FIRST_S = 1.0
+RETRY_MAX_S = 30.0
+
+
+@dataclass(frozen=True)
+class SendState:
+    """What the sender knows: whether the central store answered last time, and rows not sent yet."""
+
+    reachable: bool
+    queued: int  # intervals in the outbox that the central store lacks
+    error: str = ""
+
+
+def push(outbox: SqlStore, central: SqlStore, prune: bool = True) -> None:
+    """Push every outbox session to `central`; with `prune`, finished sessions, once pushed, leave the outbox."""
+    for local in outbox.sessions():
+        central_id = central.upsert_session(local)
+        pushed = central.last_interval_index(central_id)
+        central.add_intervals(central_id, outbox.intervals(local.id, after=pushed))
+        central.add_markers(central_id, outbox.markers(local.id))
+        if prune and local.recorded_status != "running":
+            outbox.delete([local.id])
+
+
+def queued(outbox: SqlStore, central: SqlStore | None) -> int:
+    """Intervals of the outbox not (known to be) in the central store."""
+    total = 0
+    for local in outbox.sessions():
+        remote = central.session_by_uid(local.uid) if central else None
+        total += local.intervals - (remote.intervals if remote else 0)
+    return total
+
+
+class Sender(threading.Thread):
+    """Pushes the outbox to the central store every `period_s`, backing off while it is unreachable."""
+
+    def __init__(self, outbox: SqlStore, central: StoreLocation, period_s: float = 2.0) -> None:
+        super().__init__(name="engage-sender", daemon=True)
+        self.outbox = outbox
+        self.central_location = central
+        self.period_s = period_s
+        self._central: SqlStore | None = None
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._lock = threading.Lock()
+        self.state = SendState(reachable=True, queued=0)
+
+    def run(self) -> None:
+        delay = self.period_s
+        while not self._stopping.is_set():
+            delay = self.period_s if self.send_once() else min(max(delay * 2, RETRY_FIRST_S), RETRY_MAX_S)
+            self._wake.wait(delay)
+            self._wake.clear()
+
+    def send_once(self, prune: bool = False) -> bool:
+        """One push; True if the central store took everything. The recording's own session stays in the
+        outbox until `stop` (its command still reads it)."""
+        with self._lock:
+            try:
+                if self._central is None:
+                    self._central = SqlStore(self.central_location)
+                push(self.outbox, self._central, prune)
+                self.state = SendState(reachable=True, queued=queued(self.outbox, self._central))
+                return self.state.queued == 0
+            except StoreUnavailable as exc:
+                self.state = SendState(reachable=False, queued=queued(self.outbox, None), error=str(exc))
+            except EngageError as exc:  # a central store that refuses us (say, a newer schema): keep the outbox
+                self.state = SendState(reachable=False, queued=queued(self.outbox, None), error=str(exc))
+            return False
+
+    def nudge(self) -> None:
+        """Send now (an interval just closed)."""
+        self._wake.set()
+
+    def stop(self, flush_timeout_s: float = 10.0) -> SendState:
+        """Stop the thread after a last push (waiting at most `flush_timeout_s`)."""
+        self._stopping.set()
+        self._wake.set()
+        self.join(flush_timeout_s)
+        if not self.is_alive():
+            self.send_once(prune=True)
+        if self._central is not None:
+            self._central.close()
+        return self.state
+
+    @property
+    def status(self) -> str:
+        """For the live status line: empty while all is sent."""
+        state = self.state
+        if not state.reachable:
+            return f"central store unreachable, {state.queued} intervals queued"
+        return f"{state.queued} intervals queued" if state.queued else ""

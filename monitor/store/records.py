@@ -1,0 +1,56 @@
+"""Typed records the store takes and returns (besides `monitor.types.IntervalAggregate`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from monitor.core import now
+
+STATUSES = ("running", "completed", "interrupted")
+HEARTBEAT_S = 30.0  # a running session's writer touches it at least this often
+STALE_AFTER = timedelta(seconds=4 * HEARTBEAT_S)  # a running session silent this long reads as interrupted
+
+
+@dataclass(frozen=True)
+class Marker:
+    """A time-stamped note in a session (`engage mark`, the preview's m key)."""
+
+    offset_s: float
+    wall: datetime
+    text: str
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """One recorded session with its summary figures."""
+
+    id: int
+    uid: str  # the same on the outbox and the central store
+    name: str
+    room: str
+    host: str
+    source: str
+    started_at: datetime
+    ended_at: datetime | None
+    recorded_status: str  # as the writer last stored it
+    heartbeat_at: datetime
+    settings: dict[str, Any]
+    intervals: int
+    media_end_s: float | None
+    mean_engagement: float | None
+    faces_seen: int  # largest number of faces in one analyzed frame
+
+    @property
+    def status(self) -> str:
+        """`running` only while the writer's heartbeat is fresh: a silent writer's session reads as interrupted."""
+        if self.recorded_status == "running" and now() - self.heartbeat_at > STALE_AFTER:
+            return "interrupted"
+        return self.recorded_status
+
+    @property
+    def duration_s(self) -> float:
+        if self.media_end_s is not None:
+            return self.media_end_s
+        return ((self.ended_at or now()) - self.started_at).total_seconds()
