@@ -29,18 +29,21 @@ from scenes import room_frames
 from monitor.demo import write_frames, write_video
 from monitor.detect import create_detector
 from monitor.model import ExpressionClassifier
-from monitor.pipeline import Pipeline, PipelineSettings
+from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.source import open_capture, sample_video
-from monitor.store import SessionStore
+from monitor.store import open_store
+from monitor.tables import interval_table
 from monitor.track import match_boxes
 
 
 def analyze_in_process(video: Path, detector: str, model: Path | None, db: Path, period: float) -> dict[str, float]:
     """Every frame of the video through the real pipeline, timing decode and each stage."""
     classifier = ExpressionClassifier(model)
-    store = SessionStore(db)
+    store = open_store(db)
     settings = PipelineSettings(fps=30, interval_s=10, detect_period_s=period)
-    pipeline = Pipeline(create_detector(detector), classifier, store, settings, name="bench", source=str(video))
+    pipeline = Pipeline(
+        create_detector(detector), classifier, store, settings, Recording("bench", str(video), "bench", "bench")
+    )
     capture = open_capture(str(video))
     decode_ms, detect_ms, faces, stages = [], [], [], defaultdict(list)
     started = time.perf_counter()
@@ -80,8 +83,8 @@ def analyze_cli_fps(video: Path, detector: str, model: Path | None, db: Path, pe
     started = time.perf_counter()
     subprocess.run(args, check=True, capture_output=True)
     elapsed = time.perf_counter() - started
-    with SessionStore(db) as store:
-        frames = int(store.intervals(store.sessions()[0].id)["frames"].sum())
+    with open_store(db) as store:
+        frames = int(interval_table(store.intervals(store.sessions()[0].id))["frames"].sum())
     return frames / elapsed
 
 
@@ -129,7 +132,13 @@ def carry_cost(video: Path, detector: str, model: Path | None, folder: Path) -> 
     10 s interval: how far engagement and faces per frame move against detecting on every frame."""
     find, classifier = create_detector(detector), ExpressionClassifier(model)
     every_frame, carrying = (
-        Pipeline(find, classifier, SessionStore(Path(f"{folder}{name}.db")), settings, name=name, source=str(video))
+        Pipeline(
+            find,
+            classifier,
+            open_store(Path(f"{folder}{name}.db")),
+            settings,
+            Recording(name, str(video), "bench", "bench"),
+        )
         for name, settings in (
             ("every", PipelineSettings(30, 10, detect_period_s=0)),
             ("carry", PipelineSettings(30, 10)),
@@ -145,7 +154,7 @@ def carry_cost(video: Path, detector: str, model: Path | None, folder: Path) -> 
     tables = []
     for pipeline in (every_frame, carrying):
         pipeline.finish("completed")
-        tables.append(pipeline.store.intervals(pipeline.session_id))
+        tables.append(interval_table(pipeline.store.intervals(pipeline.session_id)))
     return {
         "carried_box_iou_median": statistics.median(ious),
         "carried_box_iou_below_0.5": float(np.mean(np.array(ious) < 0.5)),

@@ -22,8 +22,11 @@ PASSWORD_ENV = "ENGAGE_DASHBOARD_PASSWORD"
 LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
-def create_app(location: StoreLocation, room: str | None = None, password: str | None = None) -> Dash:
+def create_app(
+    where: StoreLocation | str | os.PathLike[str], room: str | None = None, password: str | None = None
+) -> Dash:
     """The dashboard; with a `password`, every request needs it (HTTP basic auth, any user name)."""
+    location = StoreLocation.of(where)
     app = Dash(__name__, title="engage", assets_folder=str(ASSETS), suppress_callback_exceptions=True)
 
     @functools.cache

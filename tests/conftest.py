@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +13,7 @@ import pytest
 
 from monitor.demo import write_video
 from monitor.model import ModelCard
+from tests.postgres import PostgresCluster, server_binaries
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -56,3 +58,22 @@ def random_probabilities(n: int, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     raw = rng.random((n, 3)).astype(np.float32)
     return raw / raw.sum(axis=1, keepdims=True)
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[PostgresCluster]:
+    """A throw-away PostgreSQL server for the whole test run (skips where PostgreSQL is not installed)."""
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL server not installed (Debian: apt-get install postgresql)")
+    cluster = PostgresCluster(binaries)
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """Where a new, empty store lives: a SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        return str(tmp_path / "engage.db")
+    return request.getfixturevalue("postgres").new_database()

@@ -10,6 +10,7 @@ import pandas as pd
 from monitor.types import IntervalAggregate
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
+ROOM = "room 101"
 
 
 def aggregate(index: int, engagement: float | None = 0.5, faces: float = 2.0) -> IntervalAggregate:

@@ -3,6 +3,7 @@ free loopback port, password authentication. Needs Debian's `postgresql` (initdb
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -71,8 +72,6 @@ class PostgresCluster:
         return self.url(name)
 
     def destroy(self) -> None:
-        try:
+        with contextlib.suppress(subprocess.CalledProcessError):  # already stopped
             self.stop()
-        except subprocess.CalledProcessError:
-            pass  # already stopped
         shutil.rmtree(self.folder, ignore_errors=True)

@@ -7,7 +7,8 @@ import pytest
 
 from monitor.cli import main
 from monitor.model import ExpressionClassifier
-from monitor.store import SessionStore
+from monitor.store import open_store
+from monitor.tables import interval_table
 from tests.conftest import SHARED
 
 CLIP = SHARED / "video" / "short_hamilton_clip.mp4"
@@ -19,9 +20,9 @@ FERPLUS = SHARED / "data" / "ferplus" / "ferplus_images.tar.gz"
 def test_real_clip_with_the_bundled_model(tmp_path):
     db = tmp_path / "s.db"
     assert main(["analyze", str(CLIP), "--fps", "5", "--interval", "2", "--db", str(db)]) == 0
-    with SessionStore(db) as store:
+    with open_store(db) as store:
         (session,) = store.sessions()
-        table = store.intervals(session.id)
+        table = interval_table(store.intervals(session.id))
     assert session.status == "completed" and len(table) == 5  # 9.2 s in 2 s intervals
     assert table["frames"].sum() == 46 and table["faces_max"].max() >= 1
 

@@ -144,7 +144,7 @@ def cmd_prune(args: argparse.Namespace) -> int:
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
-    from monitor.store.outbox import push, queued
+    from monitor.store.outbox import push
 
     location: StoreLocation = args.db
     if location.is_local:
@@ -153,7 +153,6 @@ def cmd_sync(args: argparse.Namespace) -> int:
         info(f"nothing to send: no outbox at {args.outbox}")
         return 0
     with open_store(StoreLocation.parse(args.outbox)) as outbox, open_store(location) as central:
-        waiting = queued(outbox, central)
-        push(outbox, central)
-    info(f"{waiting} interval(s) sent to {location}")
+        held = push(outbox, central)
+    info(f"{len(held)} session(s) of {args.outbox} sent to {location} ({sum(held.values())} intervals)")
     return 0

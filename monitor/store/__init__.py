@@ -6,6 +6,7 @@ central PostgreSQL server. Writers and readers use the protocols below; both eng
 
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
@@ -69,8 +70,6 @@ class SessionStore(SessionWriter, SessionReader, Protocol):
     def close(self) -> None: ...
 
 
-def open_store(location: StoreLocation | str, *, create: bool = True) -> SqlStore:
+def open_store(location: StoreLocation | str | os.PathLike[str], *, create: bool = True) -> SqlStore:
     """The store at `location` (a StoreLocation, a path or a URL)."""
-    if not isinstance(location, StoreLocation):
-        location = StoreLocation.parse(location)
-    return SqlStore(location, create=create)
+    return SqlStore(StoreLocation.of(location), create=create)

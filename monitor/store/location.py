@@ -30,7 +30,7 @@ class StoreLocation:
             return cls(URL.create("sqlite", database=str(Path(text))))
         try:
             url = make_url(text)
-        except ArgumentError:
+        except (ArgumentError, ValueError):
             raise EngageError(f"--db {redacted(text)}: not a database URL or file path") from None
         if url.get_backend_name() == "postgresql":
             return cls(url.set(drivername="postgresql+psycopg"))
@@ -41,8 +41,8 @@ class StoreLocation:
         )
 
     @classmethod
-    def default(cls) -> StoreLocation:
-        return cls.parse(os.environ.get(DB_ENV) or DEFAULT_DB)
+    def of(cls, value: StoreLocation | str | os.PathLike[str]) -> StoreLocation:
+        return value if isinstance(value, StoreLocation) else cls.parse(value)
 
     @property
     def is_local(self) -> bool:

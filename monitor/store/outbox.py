@@ -9,11 +9,12 @@ the outbox.
 from __future__ import annotations
 
 import threading
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from monitor.errors import EngageError
 from monitor.store.location import StoreLocation
-from monitor.store.sql import SqlStore, StoreUnavailable
+from monitor.store.sql import SqlStore
 
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
@@ -28,24 +29,24 @@ class SendState:
     error: str = ""
 
 
-def push(outbox: SqlStore, central: SqlStore, prune: bool = True) -> None:
-    """Push every outbox session to `central`; with `prune`, finished sessions, once pushed, leave the outbox."""
+def push(outbox: SqlStore, central: SqlStore, prune: bool = True) -> dict[str, int]:
+    """Push every outbox session to `central`; with `prune`, finished sessions, once pushed, leave the outbox.
+    Returns how many intervals of each session (by uid) the central store now holds."""
+    held = {}
     for local in outbox.sessions():
         central_id = central.upsert_session(local)
         pushed = central.last_interval_index(central_id)
         central.add_intervals(central_id, outbox.intervals(local.id, after=pushed))
         central.add_markers(central_id, outbox.markers(local.id))
+        held[local.uid] = local.intervals
         if prune and local.recorded_status != "running":
             outbox.delete([local.id])
+    return held
 
 
-def queued(outbox: SqlStore, central: SqlStore | None) -> int:
-    """Intervals of the outbox not (known to be) in the central store."""
-    total = 0
-    for local in outbox.sessions():
-        remote = central.session_by_uid(local.uid) if central else None
-        total += local.intervals - (remote.intervals if remote else 0)
-    return total
+def queued(outbox: SqlStore, held: Mapping[str, int]) -> int:
+    """Intervals of the outbox that the central store was not known to hold (`held`, from `push`)."""
+    return sum(max(0, s.intervals - held.get(s.uid, 0)) for s in outbox.sessions())
 
 
 class Sender(threading.Thread):
@@ -57,6 +58,7 @@ class Sender(threading.Thread):
         self.central_location = central
         self.period_s = period_s
         self._central: SqlStore | None = None
+        self._held: dict[str, int] = {}
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._lock = threading.Lock()
@@ -76,13 +78,11 @@ class Sender(threading.Thread):
             try:
                 if self._central is None:
                     self._central = SqlStore(self.central_location)
-                push(self.outbox, self._central, prune)
-                self.state = SendState(reachable=True, queued=queued(self.outbox, self._central))
+                self._held = push(self.outbox, self._central, prune)
+                self.state = SendState(reachable=True, queued=queued(self.outbox, self._held))
                 return self.state.queued == 0
-            except StoreUnavailable as exc:
-                self.state = SendState(reachable=False, queued=queued(self.outbox, None), error=str(exc))
-            except EngageError as exc:  # a central store that refuses us (say, a newer schema): keep the outbox
-                self.state = SendState(reachable=False, queued=queued(self.outbox, None), error=str(exc))
+            except EngageError as exc:  # unreachable, or refusing us (say, a newer schema): the outbox keeps all
+                self.state = SendState(reachable=False, queued=queued(self.outbox, self._held), error=str(exc))
             return False
 
     def nudge(self) -> None:
@@ -93,7 +93,8 @@ class Sender(threading.Thread):
         """Stop the thread after a last push (waiting at most `flush_timeout_s`)."""
         self._stopping.set()
         self._wake.set()
-        self.join(flush_timeout_s)
+        if self.is_alive():
+            self.join(flush_timeout_s)
         if not self.is_alive():
             self.send_once(prune=True)
         if self._central is not None:

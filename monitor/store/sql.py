@@ -26,6 +26,7 @@ from monitor.store.records import STATUSES, Marker, SessionInfo
 from monitor.types import IntervalAggregate
 
 T = TypeVar("T")
+REFUSALS = ("authentication failed", "does not exist", "no password supplied", "permission denied")  # no retry helps
 SESSION, INTERVAL, MARKER = schema.sessions.c, schema.intervals.c, schema.markers.c
 
 
@@ -103,7 +104,7 @@ class SqlStore:
                 yield db
         except OperationalError as exc:
             reason = self.location.scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc))
-            if self.location.is_local:
+            if self.location.is_local or any(hint in reason for hint in REFUSALS):
                 raise EngageError(f"session database {self.location} cannot be used: {reason}") from None
             raise StoreUnavailable(f"central store {self.location} unreachable: {reason}") from None
         except (DBAPIError, SQLAlchemyError) as exc:

@@ -6,8 +6,8 @@ from dash import html
 
 from dashboards.app import create_app
 from monitor.cli import main
-from monitor.store import SessionStore
-from tests.factories import START, aggregate
+from monitor.store import open_store
+from tests.factories import ROOM, START, aggregate
 
 
 def test_dashboard_refuses_a_busy_port_with_one_line(tmp_path, capsys):
@@ -21,7 +21,7 @@ def test_layout_is_the_empty_page_until_a_session_exists(tmp_path):
     db = tmp_path / "engage.db"
     app = create_app(db)
     assert "empty-page" in str(app.layout())
-    with SessionStore(db) as store:
-        store.add_interval(store.create_session("Week 1", "camera 0", {}, START), aggregate(0))
+    with open_store(db) as store:
+        store.add_interval(store.create_session("Week 1", "camera 0", {}, START, room=ROOM, host="test"), aggregate(0))
     page = app.layout()
     assert isinstance(page, html.Div) and "sessions-table" in str(page)

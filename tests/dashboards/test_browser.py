@@ -16,8 +16,9 @@ import pytest
 
 from monitor.export import csv_text, session_table
 from monitor.report import summarize
-from monitor.store import SessionStore
-from tests.factories import START, aggregate
+from monitor.store import Marker, open_store
+from monitor.tables import interval_table
+from tests.factories import ROOM, START, aggregate
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 CHROMEDRIVER = shutil.which("chromedriver")
@@ -36,13 +37,15 @@ def free_port() -> int:
 @pytest.fixture
 def database(tmp_path) -> Path:
     db = tmp_path / "engage.db"
-    with SessionStore(db) as store:
-        algebra = store.create_session("Algebra week 1", "camera 0", {"fps": 2}, START)
+    with open_store(db) as store:
+        algebra = store.create_session("Algebra week 1", "camera 0", {"fps": 2}, START, room=ROOM, host="test")
         for i, value in enumerate([0.6, 0.55, None, None, 0.4, 0.45, 0.5, 0.7, 0.65, 0.62, 0.3, 0.5]):
             store.add_interval(algebra, aggregate(i, value))
-        store.add_marker(algebra, "slide 12: proofs", 45.0, START + timedelta(seconds=45))
+        store.add_marker(algebra, Marker(45.0, START + timedelta(seconds=45), "slide 12: proofs"))
         store.finish_session(algebra, "completed", START + timedelta(seconds=120))
-        geometry = store.create_session("Geometry week 1", "camera 0", {"fps": 2}, START + timedelta(days=1))
+        geometry = store.create_session(
+            "Geometry week 1", "camera 0", {"fps": 2}, START + timedelta(days=1), room=ROOM, host="test"
+        )
         for i, value in enumerate([0.5, 0.52, 0.58, 0.61, 0.7, 0.66, 0.64, 0.6]):
             store.add_interval(geometry, aggregate(i, value))
         store.finish_session(geometry, "completed", START + timedelta(days=1, seconds=80))
@@ -146,8 +149,8 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
     engagement = wait_for(lambda: next(t for t in graph_traces(browser) if t["name"] == "engagement"))
     assert len(engagement["x"]) == 12
     assert [y is None for y in engagement["y"]].count(True) == 2  # the gap stays a gap
-    with SessionStore(database) as store:
-        summary = summarize(store.intervals(1))
+    with open_store(database) as store:
+        summary = summarize(interval_table(store.intervals(1)))
         expected_csv = csv_text(session_table(store, store.session(1)))
     text = browser.find_element(By.ID, "summary").text
     assert f"{summary.mean_engagement:.2f}" in text and "MEAN ENGAGEMENT" in text.upper()
@@ -174,14 +177,16 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
 def test_running_session_refreshes_without_reload(dashboard, browser, database):
     from selenium.webdriver.common.by import By
 
-    with SessionStore(database) as store:  # this test process is alive, so the session stays `running`
-        live = store.create_session("Live lecture", "camera 0", {}, datetime.now(UTC) + timedelta(days=3))
+    with open_store(database) as store:  # this test process is alive, so the session stays `running`
+        live = store.create_session(
+            "Live lecture", "camera 0", {}, datetime.now(UTC) + timedelta(days=3), room=ROOM, host="test"
+        )
         store.add_interval(live, aggregate(0, 0.5))
     browser.get(dashboard)
     wait_for(lambda: "Live lecture" in browser.find_element(By.ID, "summary").text, message="live summary")
     first = wait_for(lambda: next(t for t in graph_traces(browser) if t["name"] == "engagement"))
     assert len(first["x"]) == 1
-    with SessionStore(database) as store:
+    with open_store(database) as store:
         store.add_interval(live, aggregate(1, 0.7))
         store.add_interval(live, aggregate(2, 0.8))
     wait_for(

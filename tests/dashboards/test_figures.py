@@ -1,9 +1,12 @@
+from datetime import timedelta
+
 import numpy as np
 import pandas as pd
 
 from dashboards.figures import class_shares, compare_figure, smooth, timeline_figure
 from monitor.report import CLASS_COLOURS
-from tests.factories import intervals
+from monitor.store import Marker
+from tests.factories import START, intervals
 
 
 def test_smoothing_never_fills_gaps():
@@ -27,7 +30,7 @@ def test_timeline_keeps_gaps_as_gaps_and_uses_the_class_palette():
 
 
 def test_markers_are_labelled_vertical_lines():
-    markers = pd.DataFrame({"offset_s": [90.0], "text": ["slide 12"]})
+    markers = [Marker(90.0, START + timedelta(seconds=90), "slide 12")]
     fig = timeline_figure(intervals([0.5, 0.6, 0.7, 0.8]), markers)
     assert [s.x0 for s in fig.layout.shapes] == [1.5, 1.5]  # across both panels
     assert [a.text for a in fig.layout.annotations] == ["slide 12"]

@@ -7,11 +7,13 @@ import sqlite3
 import subprocess
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from monitor.store import SessionStore
+from monitor.store import STALE_AFTER, open_store
+from monitor.tables import interval_table
 from tests.conftest import ROOT, run_engage
 
 MEDIA_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".npy", ".mp4", ".avi", ".mkv"}
@@ -24,9 +26,9 @@ def test_analyze_stores_intervals_on_media_time(tmp_path, tiny_model, lecture_vi
     )
     assert done.returncode == 0, done.stderr
     assert "only per-interval aggregates" in done.stderr
-    with SessionStore(db) as store:
+    with open_store(db) as store:
         (session,) = store.sessions()
-        table = store.intervals(session.id)
+        table = interval_table(store.intervals(session.id))
     assert session.status == "completed" and session.name == "week 1"
     assert session.settings["fps"] == 2 and session.settings["model_version"] == "tiny-test"
     assert table["offset_s"].tolist() == [0.0, 4.0, 8.0]
@@ -49,10 +51,12 @@ def test_live_on_a_file_without_display_falls_back_to_headless(tmp_path, tiny_mo
     done = run_engage("live", "--source", lecture_video, "--model", tiny_model, "--db", db, "--interval", "5")
     assert done.returncode == 0, done.stderr
     assert "no display found" in done.stderr
-    with SessionStore(db) as store:
+    with open_store(db) as store:
         (session,) = store.sessions()
         assert session.status == "completed"
-        assert store.intervals(session.id)["frames"].sum() >= 15  # 12 s of video at 2 fps, real-time pacing
+        assert (
+            interval_table(store.intervals(session.id))["frames"].sum() >= 15
+        )  # 12 s of video at 2 fps, real-time pacing
 
 
 def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_path, tiny_model, lecture_video):
@@ -96,7 +100,14 @@ def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_pa
         indexes = [row[0] for row in reader.execute("SELECT idx FROM intervals ORDER BY idx")]
     assert indexes == list(range(len(indexes))) and len(indexes) >= 3
     listed = run_engage("sessions", "--db", db)
+    assert listed.returncode == 0 and "running" in listed.stdout  # its heartbeat is still fresh
+    silent_since = (datetime.now(UTC) - STALE_AFTER - timedelta(seconds=1)).isoformat()
+    with sqlite3.connect(db) as writer:  # the heartbeat ages as if minutes had passed
+        writer.execute("UPDATE sessions SET heartbeat_at = ?", (silent_since,))
+    listed = run_engage("sessions", "--db", db)
     assert listed.returncode == 0 and "interrupted" in listed.stdout
+    with sqlite3.connect(db) as reader:  # a reading command never writes the status
+        assert reader.execute("SELECT status FROM sessions").fetchone()[0] == "running"
 
 
 @pytest.mark.parametrize(
@@ -128,7 +139,7 @@ def test_bad_input_is_one_line_exit_2_and_no_running_session(tmp_path, tiny_mode
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0] and "Traceback" not in done.stderr, done.stderr
     if db.exists():
-        assert all(s.status != "running" for s in SessionStore(db).sessions())
+        assert all(s.status != "running" for s in open_store(db).sessions())
 
 
 def test_corrupt_model_is_one_line_error(tmp_path, lecture_video, tiny_model):

@@ -5,15 +5,21 @@ import pytest
 from monitor.demo import render_frame
 from monitor.detect import create_detector
 from monitor.model import ExpressionClassifier
-from monitor.pipeline import Pipeline, PipelineSettings
-from monitor.store import SessionStore
+from monitor.pipeline import Pipeline, PipelineSettings, Recording
+from monitor.store import open_store
+from monitor.tables import interval_table
+from tests.factories import ROOM
 
 
 def make_pipeline(tmp_path, tiny_model, interval=5.0, detector="yunet", **settings):
-    store = SessionStore(tmp_path / "s.db")
+    store = open_store(tmp_path / "s.db")
     settings = PipelineSettings(fps=2, interval_s=interval, **settings)
     return Pipeline(
-        create_detector(detector), ExpressionClassifier(tiny_model), store, settings, name="t", source="test"
+        create_detector(detector),
+        ExpressionClassifier(tiny_model),
+        store,
+        settings,
+        Recording("t", "test", ROOM, "test"),
     )
 
 
@@ -24,11 +30,11 @@ def test_pipeline_writes_each_interval_as_it_closes_and_finishes_the_session(tmp
         result = pipeline.process(render_frame(640, 360, 3, step / 2), step / 2)
         assert len(result.faces) == 3
         assert set(result.timings_ms) == {"detect", "classify", "track", "store"}
-    stored = pipeline.store.intervals(pipeline.session_id)
+    stored = interval_table(pipeline.store.intervals(pipeline.session_id))
     assert stored["interval"].tolist() == [0]  # 0-5 s closed at the frame at 5.0 s
     assert stored["frames"].tolist() == [10] and stored["tracks"].tolist() == [3]
     pipeline.finish("completed", 6.0)
-    stored = pipeline.store.intervals(pipeline.session_id)
+    stored = interval_table(pipeline.store.intervals(pipeline.session_id))
     assert stored["duration_s"].tolist() == [5.0, 1.0]
     session = pipeline.store.session(pipeline.session_id)
     assert session.status == "completed" and session.settings["detector"] == pipeline.detector.name
@@ -55,7 +61,10 @@ def test_grey_four_channel_and_tiny_frames_are_analyzed_or_counted(tmp_path, tin
     if shape[0] > 1:
         assert len(result.faces) == 2
     else:
-        assert result is None and pipeline.skipped == 1
+        assert result is None
+        pipeline.finish("completed", 1.0)
+        (row,) = pipeline.store.intervals(pipeline.session_id)
+        assert row.skipped_frames == 1 and row.frames == 0
 
 
 def test_garbage_frames_are_skipped_and_counted(tmp_path, tiny_model):
@@ -65,8 +74,8 @@ def test_garbage_frames_are_skipped_and_counted(tmp_path, tiny_model):
     assert pipeline.process(np.zeros((360, 640, 3), np.float64), 0.3) is None
     assert pipeline.process(render_frame(640, 360, 1, 0.0), 0.4) is not None
     pipeline.finish("completed", 1.0)
-    (row,) = pipeline.store.intervals(pipeline.session_id).itertuples()
-    assert row.skipped_frames == 3 and row.frames == 1 and pipeline.skipped == 3
+    (row,) = pipeline.store.intervals(pipeline.session_id)
+    assert row.skipped_frames == 3 and row.frames == 1
 
 
 def test_lost_camera_gap_is_recorded_as_intervals_without_frames(tmp_path, tiny_model):
@@ -75,6 +84,6 @@ def test_lost_camera_gap_is_recorded_as_intervals_without_frames(tmp_path, tiny_
     pipeline.idle(16.0)
     pipeline.process(render_frame(640, 360, 2, 0.0), 17.0)
     pipeline.finish("completed", 18.0)
-    table = pipeline.store.intervals(pipeline.session_id)
+    table = interval_table(pipeline.store.intervals(pipeline.session_id))
     assert table["frames"].tolist() == [1, 0, 0, 1]
     assert table["engagement"].isna().tolist() == [False, True, True, False]

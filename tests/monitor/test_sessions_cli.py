@@ -11,27 +11,28 @@ from monitor.demo import render_frame
 from monitor.detect import create_detector
 from monitor.export import CSV_COLUMNS, read_csv
 from monitor.model import ExpressionClassifier
-from monitor.pipeline import Pipeline, PipelineSettings
-from monitor.store import SessionStore
+from monitor.pipeline import Pipeline, PipelineSettings, Recording
+from monitor.store import Marker, open_store
+from monitor.tables import interval_table
+from tests.factories import ROOM
 
 
 @pytest.fixture
 def recorded(tmp_path, tiny_model):
     """A database with one completed session of 25 s (3 faces, one away 10-20 s) written by the real pipeline."""
     db = tmp_path / "engage.db"
-    store = SessionStore(db)
+    store = open_store(db)
     pipeline = Pipeline(
         create_detector(),
         ExpressionClassifier(tiny_model),
         store,
         PipelineSettings(2, 5),
-        name="Physics week 1",
-        source="lecture.mp4",
+        Recording("Physics week 1", "lecture.mp4", ROOM, "test"),
     )
     for step in range(50):
         t = step / 2
         pipeline.process(render_frame(640, 360, 3, t, absent={2} if 10 <= t < 20 else set()), t)
-    store.add_marker(pipeline.session_id, "slide 12: proofs", 7.5, pipeline.start_wall + timedelta(seconds=7.5))
+    store.add_marker(pipeline.session_id, Marker(7.5, pipeline.start_wall + timedelta(seconds=7.5), "slide 12: proofs"))
     pipeline.finish("completed", 25.0)
     store.close()
     return db
@@ -42,8 +43,8 @@ def test_export_round_trip_with_pandas(recorded, tmp_path, capsys):
     assert main(["export", "Physics", "-o", str(out), "--db", str(recorded)]) == 0
     table = read_csv(out)
     assert list(table.columns) == list(CSV_COLUMNS)
-    with SessionStore(recorded) as store:
-        stored = store.intervals(1)
+    with open_store(recorded) as store:
+        stored = interval_table(store.intervals(1))
     assert len(table) == 5 == len(stored)
     for column in ("offset_s", "faces_mean", "engagement", "p_positive", "n_negative", "frames"):
         np.testing.assert_allclose(table[column], stored[column], atol=1e-4)
@@ -56,8 +57,8 @@ def test_export_round_trip_with_pandas(recorded, tmp_path, capsys):
 
 
 def test_export_all_into_one_file_with_session_column(recorded, tmp_path):
-    with SessionStore(recorded) as store:
-        other = store.create_session("Chemistry", "camera 0", {}, datetime.now(UTC))
+    with open_store(recorded) as store:
+        other = store.create_session("Chemistry", "camera 0", {}, datetime.now(UTC), room=ROOM, host="test")
         store.finish_session(other, "interrupted")
     out = tmp_path / "all.csv"
     assert main(["export", "--all", "-o", str(out), "--db", str(recorded)]) == 0
@@ -77,29 +78,33 @@ def test_sessions_and_show(recorded, capsys):
 
 
 def test_mark_adds_to_the_running_session_only(recorded, capsys):
-    assert main(["mark", "quiz", "--db", str(recorded)]) == 2
+    assert main(["mark", "quiz", "--db", str(recorded), "--room", ROOM]) == 2
     assert "no session is running" in capsys.readouterr().err
-    with SessionStore(recorded) as store:
-        running = store.create_session("Live now", "camera 0", {}, datetime.now(UTC) - timedelta(seconds=30))
-    assert main(["mark", "quiz time", "--db", str(recorded)]) == 0
-    with SessionStore(recorded) as store:
-        (marker,) = store.markers(running).itertuples()
+    with open_store(recorded) as store:
+        running = store.create_session(
+            "Live now", "camera 0", {}, datetime.now(UTC) - timedelta(seconds=30), room=ROOM, host="test"
+        )
+    assert main(["mark", "quiz time", "--db", str(recorded), "--room", ROOM]) == 0
+    with open_store(recorded) as store:
+        (marker,) = store.markers(running)
     assert marker.text == "quiz time" and 29 <= marker.offset_s <= 60
 
 
 def test_rename_delete_and_prune(recorded, capsys):
     assert main(["rename", "1", "Physics: kinematics", "--db", str(recorded)]) == 0
-    with SessionStore(recorded) as store:
+    with open_store(recorded) as store:
         assert store.session(1).name == "Physics: kinematics"
-        old = store.create_session("Last term", "camera 0", {}, datetime.now(UTC) - timedelta(days=200))
+        old = store.create_session(
+            "Last term", "camera 0", {}, datetime.now(UTC) - timedelta(days=200), room=ROOM, host="test"
+        )
         store.finish_session(old, "completed")
     assert main(["delete", "1", "--db", str(recorded)]) == 2  # no terminal to confirm, no --yes
     assert "without --yes" in capsys.readouterr().err
     assert main(["prune", "--older-than", "90d", "--yes", "--db", str(recorded)]) == 0
-    with SessionStore(recorded) as store:
+    with open_store(recorded) as store:
         assert [s.id for s in store.sessions()] == [1]
     assert main(["delete", "Physics", "--yes", "--db", str(recorded)]) == 0
-    with SessionStore(recorded) as store:
+    with open_store(recorded) as store:
         assert store.sessions() == []
 
 
@@ -123,8 +128,8 @@ def test_bad_session_commands_are_one_line_exit_2(recorded, tmp_path, capsys, ar
 
 
 def test_ambiguous_prefix_lists_candidates(recorded, capsys):
-    with SessionStore(recorded) as store:
-        store.create_session("Physics week 2", "x", {}, datetime.now(UTC))
+    with open_store(recorded) as store:
+        store.create_session("Physics week 2", "x", {}, datetime.now(UTC), room=ROOM, host="test")
     assert main(["show", "Phys", "--db", str(recorded)]) == 2
     assert "ambiguous" in capsys.readouterr().err
 

@@ -1,0 +1,56 @@
+"""SQLite files of engage 0.1 (schema 2, process ids instead of heartbeats) open and upgrade in place."""
+
+import sqlite3
+
+import pytest
+
+from monitor.store import open_store
+from monitor.store.schema import SCHEMA_VERSION
+from tests.factories import START
+
+LEGACY_SCHEMA = """
+CREATE TABLE sessions (id INTEGER PRIMARY KEY AUTOINCREMENT, name TEXT NOT NULL, source TEXT NOT NULL,
+    started_at TEXT NOT NULL, ended_at TEXT, status TEXT NOT NULL, settings TEXT NOT NULL, pid INTEGER);
+CREATE TABLE intervals (session_id INTEGER NOT NULL REFERENCES sessions(id) ON DELETE CASCADE,
+    idx INTEGER NOT NULL, start_wall TEXT NOT NULL, offset_s REAL NOT NULL, duration_s REAL NOT NULL,
+    frames INTEGER NOT NULL, skipped_frames INTEGER NOT NULL, faces_mean REAL NOT NULL, faces_max INTEGER NOT NULL,
+    tracks INTEGER NOT NULL, n_positive INTEGER NOT NULL, n_neutral INTEGER NOT NULL, n_negative INTEGER NOT NULL,
+    p_positive REAL, p_neutral REAL, p_negative REAL, engagement REAL, PRIMARY KEY (session_id, idx));
+CREATE TABLE markers (id INTEGER PRIMARY KEY AUTOINCREMENT, session_id INTEGER NOT NULL
+    REFERENCES sessions(id) ON DELETE CASCADE, offset_s REAL NOT NULL, wall TEXT NOT NULL, text TEXT NOT NULL);
+PRAGMA user_version = 2;
+"""
+
+
+@pytest.fixture
+def legacy_db(tmp_path):
+    path = tmp_path / "old.db"
+    db = sqlite3.connect(path)
+    db.executescript(LEGACY_SCHEMA)
+    db.execute(
+        "INSERT INTO sessions (name, source, started_at, ended_at, status, settings, pid) "
+        "VALUES ('Week 1', 'camera 0', ?, ?, 'completed', '{}', 4242)",
+        (START.isoformat(), START.replace(hour=10).isoformat()),
+    )
+    for idx, engagement in enumerate([0.4, None, 0.8]):
+        db.execute(
+            "INSERT INTO intervals VALUES (1, ?, ?, ?, 10, 20, 0, ?, 3, 3, 10, 20, 10, 0.3, 0.4, 0.3, ?)",
+            (idx, START.isoformat(), 10.0 * idx, 2.0 if engagement is not None else 0.0, engagement),
+        )
+    db.execute("INSERT INTO markers (session_id, offset_s, wall, text) VALUES (1, 5, ?, 'quiz')", (START.isoformat(),))
+    db.commit()
+    db.close()
+    return path
+
+
+def test_a_legacy_file_upgrades_keeping_every_row_and_summary(legacy_db):
+    with open_store(legacy_db) as store:
+        (session,) = store.sessions()
+        assert session.name == "Week 1" and session.status == "completed" and session.room and session.uid
+        assert session.intervals == 3 and session.duration_s == 30 and session.mean_engagement == pytest.approx(0.6)
+        assert [m.text for m in store.markers(session.id)] == ["quiz"]
+        assert [a.engagement for a in store.intervals(session.id)] == [0.4, None, 0.8]
+    db = sqlite3.connect(legacy_db)
+    assert db.execute("SELECT version FROM engage_schema").fetchone()[0] == SCHEMA_VERSION
+    assert "pid" not in [row[1] for row in db.execute("PRAGMA table_info(sessions)")]
+    assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

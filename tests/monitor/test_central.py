@@ -1,0 +1,65 @@
+"""Rooms writing to a central PostgreSQL through the real `engage` command."""
+
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+
+from monitor.store import open_store
+from tests.conftest import ROOT, run_engage
+from tests.postgres import PASSWORD, PostgresCluster, server_binaries
+
+
+@pytest.fixture
+def own_server():
+    binaries = server_binaries()
+    if binaries is None:
+        pytest.skip("PostgreSQL server not installed (Debian: apt-get install postgresql)")
+    cluster = PostgresCluster(binaries)
+    yield cluster
+    cluster.destroy()
+
+
+@pytest.mark.slow
+def test_a_live_lecture_survives_the_central_store_going_away(own_server, tiny_model, lecture_video, tmp_path):
+    central = own_server.new_database()
+    command = [sys.executable, "-m", "monitor.cli", "live", "--source", str(lecture_video), "--no-preview"]
+    command += ["--interval", "1", "--model", str(tiny_model), "--db", central, "--room", "B12"]
+    command += ["--outbox", str(tmp_path / "outbox.db")]
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env.pop("DISPLAY", None)
+    lecture = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, cwd=ROOT)
+    time.sleep(4)
+    own_server.stop()  # the cable comes out for a while, mid-lecture
+    time.sleep(4)
+    own_server.start()
+    out, err = lecture.communicate(timeout=90)
+    assert lecture.returncode == 0, err
+    assert "central store unreachable" in err and "intervals queued" in err
+    assert "all intervals sent" in err and PASSWORD not in err + out
+    with open_store(central, create=False) as store:
+        (session,) = store.sessions("B12")
+        indexes = [a.index for a in store.intervals(session.id)]
+    assert session.status == "completed" and indexes == list(range(len(indexes))) and len(indexes) >= 10
+    assert session.intervals == len(indexes)
+
+
+def test_commands_filter_by_room_and_mark_finds_this_rooms_lecture(postgres, tiny_model, lecture_video):
+    central = postgres.new_database()
+    for room in ("B12", "C3"):
+        recorded = run_engage("analyze", lecture_video, "--model", tiny_model, "--db", central, "--room", room)
+        assert recorded.returncode == 0, recorded.stderr
+    listed = run_engage("sessions", "--db", central, "--room", "C3")
+    assert listed.returncode == 0 and "C3" in listed.stdout and "B12" not in listed.stdout
+    assert run_engage("mark", "quiz", "--db", central, "--room", "B12").returncode == 2  # nothing running there
+    shown = run_engage("show", "lecture", "--db", central, "--room", "B12")
+    assert shown.returncode == 0 and "room        B12" in shown.stdout
+
+
+@pytest.mark.parametrize("url", ["postgresql://engage:pw@127.0.0.1:9/engage", "mysql://x@y/z"])
+def test_a_bad_central_url_is_one_line_and_exit_2(url):
+    result = run_engage("sessions", "--db", url)
+    assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
+    assert ":pw@" not in result.stderr and "Traceback" not in result.stderr
