@@ -9,8 +9,10 @@ import keras
 
 from monitor.errors import EngageError
 from monitor.model import DEFAULT_MODEL_NAME, ModelCard
+from training.config import TrainConfig
+from training.datasets import load_training_data
+from training.export import best_model, export_model
 from training.labels import LabelMapping
-from training.train import TrainConfig, best_model, export_model, load_training_data
 
 
 def average_of(models: list[keras.Model], input_size: int) -> keras.Model:

@@ -1,15 +1,25 @@
-"""Export a trained Keras model to the runtime artifact: .tflite (float32 or int8) plus its JSON card."""
+"""The one artifact a run produces: its best checkpoint as .tflite (float32 and int8), each with its JSON card."""
 
 from __future__ import annotations
 
+import copy
+import csv
+import json
 from collections.abc import Iterator
+from dataclasses import asdict
 from pathlib import Path
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from monitor.model import ModelCard, card_path_for
+from monitor.model import DEFAULT_MODEL_NAME, ModelCard, card_path_for
+from training.augment import resize_all
+from training.config import TrainConfig
+from training.data import LabelledImages
+from training.datasets import class_matrix
+from training.labels import LabelMapping
+from training.model import sum_into_classes
 
 
 def export_tflite(model: keras.Model, path: Path, card: ModelCard, calibration: np.ndarray | None = None) -> Path:
@@ -31,3 +41,57 @@ def export_tflite(model: keras.Model, path: Path, card: ModelCard, calibration: 
     path.write_bytes(converter.convert())
     card.write(card_path_for(path))
     return path
+
+
+def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: list[dict], val_images: int) -> Path:
+    """Export the run's best checkpoint as model.tflite (float32) and model-int8.tflite, each with its card."""
+    plot_history(config.out / "history.csv", config.out / "history.png")
+    card = ModelCard(
+        version=f"{DEFAULT_MODEL_NAME}-{config.version}",
+        input_size=config.input_size,
+        mapping=LabelMapping.parse(config.mapping).mapping,
+        architecture=config.describe(),
+        training=asdict(config) | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv")},
+        data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": val_images},
+    )
+    (config.out / "config.json").write_text(json.dumps(card.training, indent=2, default=str))
+    return export_model(best_model(config), card, config.out, train_set.images)
+
+
+def best_model(config: TrainConfig) -> keras.Model:
+    """A run's best checkpoint, giving the 3 class probabilities (an emotion head summed into them)."""
+    model = keras.models.load_model(config.out / "best.keras", compile=False)
+    return sum_into_classes(model, class_matrix(config)) if config.head == "emotions" else model
+
+
+def export_model(model: keras.Model, card: ModelCard, out: Path, train_images: np.ndarray) -> Path:
+    """model-int8.tflite (calibrated on about 300 training faces) and model.tflite (float32), each with its card."""
+    calibration = resize_all(train_images[:: max(1, len(train_images) // 300)], card.input_size)
+    export_tflite(model, out / "model-int8.tflite", copy.deepcopy(card), calibration.astype(np.float32))
+    return export_tflite(model, out / "model.tflite", card)
+
+
+def best_val_accuracy(history_csv: Path) -> float:
+    with history_csv.open() as handle:
+        return max(float(row["val_accuracy"]) for row in csv.DictReader(handle))
+
+
+def plot_history(history_csv: Path, png: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    with history_csv.open() as handle:
+        rows = list(csv.DictReader(handle))
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
+        ax.plot(epochs, [float(r[metric]) for r in rows], label="train")
+        ax.plot(epochs, [float(r[f"val_{metric}"]) for r in rows], label="validation (PublicTest)")
+        ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
+        ax.grid(alpha=0.3)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(png, dpi=110)
+    plt.close(fig)

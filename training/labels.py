@@ -8,6 +8,7 @@ from functools import cached_property
 import numpy as np
 
 from monitor.core import CLASSES
+from monitor.errors import EngageError
 
 # FER2013 emotion codes, in the order of the challenge's `emotion` column.
 FER2013_EMOTIONS: tuple[str, ...] = ("angry", "disgust", "fear", "happy", "sad", "surprise", "neutral")
@@ -48,7 +49,7 @@ class LabelMapping:
     def __post_init__(self) -> None:
         unknown = set(self.mapping.values()) - set(CLASSES)
         if unknown:
-            raise ValueError(f"label mapping targets unknown classes {sorted(unknown)}; use {list(CLASSES)}")
+            raise EngageError(f"label mapping targets unknown classes {sorted(unknown)}; use {list(CLASSES)}")
 
     @classmethod
     def parse(cls, text: str | None) -> LabelMapping:
@@ -57,7 +58,9 @@ class LabelMapping:
         for item in filter(None, (part.strip() for part in (text or "").split(","))):
             emotion, sep, target = item.partition("=")
             if not sep:
-                raise ValueError(f"bad mapping entry {item!r}: expected emotion=class")
+                raise EngageError(f"--mapping entry {item!r}: expected emotion=class or emotion=drop")
+            if emotion.strip() not in EMOTIONS:
+                raise EngageError(f"--mapping entry {item!r}: unknown emotion; known: {', '.join(EMOTIONS)}")
             if target.strip() in ("", "drop"):
                 mapping.pop(emotion.strip(), None)
             else:

@@ -10,8 +10,8 @@ from typing import TYPE_CHECKING
 from monitor.errors import EngageError
 
 if TYPE_CHECKING:
+    from training.config import TrainConfig
     from training.evaluate import Metrics
-    from training.train import TrainConfig
 
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
@@ -132,13 +132,14 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
 
 def train_config(args: argparse.Namespace) -> TrainConfig:
     """The TrainConfig named by `engage train` options (their dests are the config's field names)."""
-    from training.train import TrainConfig
+    from training.config import TrainConfig
 
     return TrainConfig(**{f.name: getattr(args, f.name) for f in fields(TrainConfig) if hasattr(args, f.name)})
 
 
 def run_train(args: argparse.Namespace) -> int:
-    from training.train import Stage, train, train_stages
+    from training.config import Stage
+    from training.train import train, train_stages
 
     stages = Stage.parse_list(args.stages) if args.stages else []
     config = train_config(args)

@@ -3,6 +3,7 @@ import csv
 import numpy as np
 import pytest
 
+from monitor.cli import main
 from monitor.errors import EngageError
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 from training.data import has_clear_majority, load_dataset
@@ -14,8 +15,17 @@ def test_default_mapping_and_overrides():
     assert [mapping.class_index(e) for e in ("happy", "surprise", "neutral", "sad", "contempt")] == [0, 0, 1, 2, 2]
     custom = LabelMapping.parse("surprise=neutral, disgust=drop")
     assert custom.class_index("surprise") == 1 and custom.class_index("disgust") is None
-    with pytest.raises(ValueError, match="unknown classes"):
+    with pytest.raises(EngageError, match="unknown classes"):
         LabelMapping.parse("happy=joyful")
+    with pytest.raises(EngageError, match="unknown emotion"):
+        LabelMapping.parse("hapy=positive")
+
+
+@pytest.mark.parametrize("mapping", ["happy=joyful", "hapy=positive", "happy"])
+def test_a_bad_mapping_is_one_line_and_exit_2(mapping, capsys):
+    assert main(["train", "--data", "nowhere.csv", "--mapping", mapping]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("engage: error:") and len(err.strip().splitlines()) == 1
 
 
 def test_the_class_matrix_sums_the_kept_emotions_into_their_classes():

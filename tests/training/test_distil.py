@@ -5,9 +5,9 @@ import pytest
 
 from monitor.errors import EngageError
 from tests.training.fer_fixtures import face
+from training.config import TrainConfig
 from training.data import LabelledImages
 from training.distil import blend_labels
-from training.train import TrainConfig
 
 
 def labelled(images, targets):

@@ -1,8 +1,9 @@
 import numpy as np
 
+from training.config import TrainConfig
 from training.labels import LabelMapping
 from training.model import backbone_of, build_model, sum_into_classes
-from training.train import TrainConfig, initial_model
+from training.train import initial_model
 
 
 def test_summing_into_classes_adds_up_each_class_emotions():

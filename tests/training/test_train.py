@@ -15,11 +15,11 @@ import pytest
 from monitor.cli import main
 from monitor.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
+from training.augment import augmenter, mixup
 from training.data import load_dataset
 from training.distil import distil, load_teachers
 from training.evaluate import predict
 from training.labels import LabelMapping
-from training.train import augmenter, mixup
 
 TINY = ["--input-size", "32", "--alpha", "0.25", "--epochs", "2", "--max-steps", "2", "--batch-size", "8"]
 
