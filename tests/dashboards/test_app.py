@@ -1,5 +1,6 @@
 """The dashboard server's start-up checks and page selection, without a browser."""
 
+import base64
 import socket
 
 from dash import html
@@ -25,3 +26,47 @@ def test_layout_is_the_empty_page_until_a_session_exists(tmp_path):
         store.add_interval(store.create_session("Week 1", "camera 0", {}, START, room=ROOM, host="test"), aggregate(0))
     page = app.layout()
     assert isinstance(page, html.Div) and "sessions-table" in str(page)
+
+
+def _two_rooms(db):
+    with open_store(db) as store:
+        for room, name in (("B12", "Physics"), ("C3", "Chemistry")):
+            sid = store.create_session(name, "camera 0", {}, START, room=room, host="test")
+            store.add_interval(sid, aggregate(0))
+            store.finish_session(sid, "completed")
+
+
+def _callback(app, output_prefix):
+    (key,) = [k for k in app.callback_map if k.startswith(output_prefix)]
+    return app.callback_map[key]["callback"].__wrapped__
+
+
+def test_the_room_selector_lists_every_room_and_filters_the_lectures(tmp_path):
+    db = tmp_path / "engage.db"
+    _two_rooms(db)
+    app = create_app(db)
+    page = str(app.layout())
+    assert "All rooms" in page and "'B12'" in page and "'C3'" in page
+    refresh = _callback(app, "..sessions-table.data")
+    rows, options, _ = refresh(None, "C3", [])
+    assert [r["name"] for r in rows] == ["Chemistry"] and [o["value"] for o in options] == ["", "B12", "C3"]
+    rows, _, _ = refresh(None, "", [])
+    assert {r["room"] for r in rows} == {"B12", "C3"}
+
+
+def test_a_dashboard_open_to_other_machines_needs_a_password(tmp_path, capsys, monkeypatch):
+    monkeypatch.delenv("ENGAGE_DASHBOARD_PASSWORD", raising=False)
+    assert main(["dashboard", "--host", "0.0.0.0", "--db", str(tmp_path / "none.db")]) == 2
+    assert "ENGAGE_DASHBOARD_PASSWORD" in capsys.readouterr().err
+
+
+def test_with_a_password_every_request_needs_it(tmp_path):
+    db = tmp_path / "engage.db"
+    _two_rooms(db)
+    client = create_app(db, password="staff-only").server.test_client()
+    assert client.get("/").status_code == 401
+    assert client.get("/_dash-layout").status_code == 401
+    wrong = base64.b64encode(b"teacher:guess").decode()
+    assert client.get("/", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
+    right = base64.b64encode(b"teacher:staff-only").decode()
+    assert client.get("/_dash-layout", headers={"Authorization": f"Basic {right}"}).status_code == 200
