@@ -14,7 +14,7 @@ from monitor.core import now
 from monitor.detect import FaceDetector, create_detector
 from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
-from monitor.store import SqlStore, StoreLocation, StoreUnavailable, open_store
+from monitor.store import SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
 from monitor.store.outbox import Sender
 
 
@@ -56,7 +56,7 @@ def recording_store(location: StoreLocation, outbox: Path) -> Iterator[tuple[Sql
 
 
 def _start_pipeline(
-    args: argparse.Namespace, store: SqlStore, source: str, runtime: tuple[FaceDetector, ExpressionClassifier]
+    args: argparse.Namespace, store: SessionStore, source: str, runtime: tuple[FaceDetector, ExpressionClassifier]
 ) -> Pipeline:
     info(PRIVACY_NOTICE)
     detector, classifier = runtime
@@ -65,7 +65,7 @@ def _start_pipeline(
     return Pipeline(detector, classifier, store, settings, recording)
 
 
-def _print_finished(store: SqlStore, session_id: int) -> None:
+def _print_finished(store: SessionStore, session_id: int) -> None:
     session = store.session(session_id)
     info(
         f"session {session.id} '{session.name}' in room {session.room} {session.status}: "

@@ -44,7 +44,7 @@ def database(tmp_path) -> Path:
         store.add_marker(algebra, Marker(45.0, START + timedelta(seconds=45), "slide 12: proofs"))
         store.finish_session(algebra, "completed", START + timedelta(seconds=120))
         geometry = store.create_session(
-            "Geometry week 1", "camera 0", {"fps": 2}, START + timedelta(days=1), room=ROOM, host="test"
+            "Geometry week 1", "camera 0", {"fps": 2}, START + timedelta(days=1), room="C3", host="test"
         )
         for i, value in enumerate([0.5, 0.52, 0.58, 0.61, 0.7, 0.66, 0.64, 0.6]):
             store.add_interval(geometry, aggregate(i, value))
@@ -171,7 +171,26 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
     row_checkbox(browser, "Geometry").click()
     browser.find_element(By.CSS_SELECTOR, "#view input[value=compare]").click()
     traces = wait_for(lambda: (t := graph_traces(browser)) and len(t) == 2 and t, message="two compared sessions")
-    assert {t["name"].split(" (")[0] for t in traces} == {"Algebra week 1", "Geometry week 1"}
+    assert {t["name"].split(" · ")[0] for t in traces} == {"Algebra week 1", "Geometry week 1"}  # across rooms
+
+
+def test_the_room_selector_shows_one_rooms_lectures(dashboard, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.get(dashboard)
+    wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) >= 3, message="rows")
+    browser.find_element(By.ID, "room").click()
+    option = wait_for(
+        lambda: next(e for e in browser.find_elements(By.CSS_SELECTOR, "[role=option]") if e.text == "C3"),
+        message="room option C3",
+    )
+    option.click()
+
+    def rows() -> list[str]:
+        return [r.text for r in browser.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")[1:]]
+
+    wait_for(lambda: (found := rows()) and all("C3" in r for r in found) and len(found) == 1, message="C3 only")
+    wait_for(lambda: "Geometry week 1" in browser.find_element(By.ID, "summary").text, message="C3 summary")
 
 
 def test_running_session_refreshes_without_reload(dashboard, browser, database):
