@@ -63,8 +63,8 @@ def class_accuracy(class_matrix: np.ndarray) -> Callable[[tf.Tensor, tf.Tensor],
 def train(config: TrainConfig) -> Path:
     """Train (resuming if `out` holds a backup), keep the best epoch on validation accuracy, export it."""
     keras.utils.set_random_seed(config.seed)
-    config.out.mkdir(parents=True, exist_ok=True)
     train_set, val_set, fingerprints = load_training_data(config)
+    config.out.mkdir(parents=True, exist_ok=True)  # after the data loaded: a bad --data leaves no empty run
     if config.blend_labels:
         second = load_dataset(config.blend_labels, LabelMapping.parse(config.mapping)).subset("train")
         train_set, matched = blend_labels(train_set, second, config.blend_weight)

@@ -116,8 +116,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="engage-demo-") as folder:
         video = write_video(Path(folder) / "demo-lecture.mp4", seconds=30, fps=10, faces=3, leave=(12, 20))
         info("generated a 30 s sample lecture (3 faces from a bundled public-domain portrait; one leaves at 0:12)")
-        demo = ["analyze", str(video), "--fps", "2", "--interval", "5", "--name", "demo lecture", "--db", str(args.db)]
-        cmd_analyze(build_parser().parse_args([*demo, "--room", args.room]))
+        demo = ["analyze", str(video), "--fps", "2", "--interval", "5", "--name", "demo lecture", "--room", args.room]
+        analyze = build_parser().parse_args(demo)
+        analyze.db = args.db  # the location itself: its printed form hides the password
+        cmd_analyze(analyze)
     info(f'next: `engage show "demo lecture" --db {args.db}` or `engage dashboard --db {args.db}`')
     return 0
 
