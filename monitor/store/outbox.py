@@ -65,10 +65,10 @@ class Sender(threading.Thread):
         self.state = SendState(reachable=True, queued=0)
 
     def run(self) -> None:
-        delay = self.period_s
+        retry = 0.0  # 0 while the last push went through; else the back-off, doubling to RETRY_MAX_S
         while not self._stopping.is_set():
-            delay = self.period_s if self.send_once() else min(max(delay * 2, RETRY_FIRST_S), RETRY_MAX_S)
-            self._wake.wait(delay)
+            retry = 0.0 if self.send_once() else min(retry * 2 or RETRY_FIRST_S, RETRY_MAX_S)
+            self._wake.wait(retry or self.period_s)  # an interval closing (`nudge`) sends at once
             self._wake.clear()
 
     def send_once(self, prune: bool = False) -> bool:
