@@ -24,6 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from dashboards.layout import LECTURES_SHOWN
 from monitor.store import SqlStore, StoreLocation
 from monitor.types import IntervalAggregate
 from tests.postgres import PostgresCluster, server_binaries
@@ -106,7 +107,7 @@ def run_load(location: StoreLocation, rooms: int, rounds: int) -> None:
         store = SqlStore(location, create=False)
         while not done.is_set():
             clock = time.perf_counter()
-            sessions = store.sessions("room-00")
+            sessions = store.sessions("room-00", LECTURES_SHOWN)
             reads["lecture list"].append(time.perf_counter() - clock)
             clock = time.perf_counter()
             store.intervals(sessions[0].id)
@@ -145,6 +146,7 @@ def time_queries(store: SqlStore, room: str, repeats: int = 7) -> None:
     target = sessions[len(sessions) // 2].id
     queries = {
         "lecture list, all rooms": lambda: store.sessions(),
+        "dashboard lecture list, all rooms": lambda: store.sessions(limit=LECTURES_SHOWN),
         "lecture list, one room": lambda: store.sessions(room),
         "rooms": store.rooms,
         "one lecture's timeline": lambda: store.intervals(target),

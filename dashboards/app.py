@@ -36,7 +36,7 @@ def create_app(
     def serve_layout() -> html.Div:
         if location.is_local and not location.path.is_file():
             return layout.empty_page(str(location))
-        sessions, rooms = store().sessions(room), store().rooms()
+        sessions, rooms = store().sessions(room, layout.LECTURES_SHOWN), store().rooms()
         if not rooms:
             return layout.empty_page(str(location))
         return layout.page(sessions, rooms, room)

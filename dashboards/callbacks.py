@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, no_update
 
 from dashboards.figures import compare_figure, timeline_figure
-from dashboards.layout import room_options, session_rows, summary_cards
+from dashboards.layout import LECTURES_SHOWN, lectures_note, room_options, session_rows, summary_cards
 from monitor.console import format_duration, shown
 from monitor.core import CLASSES
 from monitor.export import csv_text, default_csv_name, session_table
@@ -22,6 +22,7 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
 
     @app.callback(
         Output("sessions-table", "data"),
+        Output("lectures-note", "children"),
         Output("room", "options"),
         Output("refresh", "disabled"),
         Input("refresh", "n_intervals"),
@@ -30,11 +31,12 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
     )
     def refresh_sessions(
         _: int | None, room: str | None, selected: list[int] | None
-    ) -> tuple[list[dict], list[dict], bool]:
+    ) -> tuple[list[dict], str, list[dict], bool]:
         s = store()
-        sessions, rooms = s.sessions(room or None), s.rooms()
+        sessions, rooms = s.sessions(room or None, LECTURES_SHOWN), s.rooms()
         running = {x.id for x in sessions if x.status == "running"}
-        return session_rows(sessions), room_options(rooms), not (running & set(selected or []))
+        rows = session_rows(sessions)
+        return rows, lectures_note(len(rows)), room_options(rooms), not (running & set(selected or []))
 
     @app.callback(
         Output("sessions-table", "selected_rows"),
@@ -44,7 +46,7 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
     )
     def select_newest(room: str | None) -> tuple[list[int], list[int]]:
         s = store()
-        sessions = s.sessions(room or None)
+        sessions = s.sessions(room or None, 1)
         return ([0], [sessions[0].id]) if sessions else ([], [])
 
     @app.callback(

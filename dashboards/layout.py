@@ -9,6 +9,7 @@ from monitor.store import SessionInfo
 
 REFRESH_MS = 5000
 ALL_ROOMS = ""  # the room selector's value for every room
+LECTURES_SHOWN = 500  # the lecture list holds the newest this many (a school's year has tens of thousands)
 TABLE_COLUMNS = [
     {"name": "Lecture", "id": "name"},
     {"name": "Room", "id": "room"},
@@ -69,6 +70,11 @@ def empty_page(db: str) -> html.Div:
     )
 
 
+def lectures_note(shown: int) -> str:
+    """Said under the lecture list when it is cut to the newest LECTURES_SHOWN."""
+    return f"The newest {shown} lectures; choose a room to narrow the list." if shown >= LECTURES_SHOWN else ""
+
+
 def room_options(rooms: list[str]) -> list[dict[str, str]]:
     return [{"label": "All rooms", "value": ALL_ROOMS}, *({"label": r, "value": r} for r in rooms)]
 
@@ -110,6 +116,7 @@ def page(sessions: list[SessionInfo], rooms: list[str], room: str | None) -> htm
                             {"if": {"filter_query": '{status} = "interrupted"'}, "color": "#A04000"},
                         ],
                     ),
+                    html.P(lectures_note(len(sessions)), id="lectures-note", className="note"),
                 ],
                 className="card",
             ),

@@ -225,9 +225,9 @@ class SqlStore:
 
     # --- reading -------------------------------------------------------------------------------
 
-    def sessions(self, room: str | None = None) -> list[SessionInfo]:
-        """Sessions, newest first, of one room or of all."""
-        query = schema.sessions.select().order_by(SESSION.started_at.desc(), SESSION.id.desc())
+    def sessions(self, room: str | None = None, limit: int | None = None) -> list[SessionInfo]:
+        """Sessions, newest first, of one room or of all (the newest `limit` of them)."""
+        query = schema.sessions.select().order_by(SESSION.started_at.desc(), SESSION.id.desc()).limit(limit)
         if room is not None:
             query = query.where(SESSION.room == room)
         return self._read(lambda db: [_session_info(row) for row in db.execute(query).mappings()])

@@ -48,10 +48,10 @@ def test_the_room_selector_lists_every_room_and_filters_the_lectures(tmp_path):
     page = str(app.layout())
     assert "All rooms" in page and "'B12'" in page and "'C3'" in page
     refresh = _callback(app, "..sessions-table.data")
-    rows, options, _ = refresh(None, "C3", [])
+    rows, note, options, _ = refresh(None, "C3", [])
     assert [r["name"] for r in rows] == ["Chemistry"] and [o["value"] for o in options] == ["", "B12", "C3"]
-    rows, _, _ = refresh(None, "", [])
-    assert {r["room"] for r in rows} == {"B12", "C3"}
+    rows, note, _, _ = refresh(None, "", [])
+    assert {r["room"] for r in rows} == {"B12", "C3"} and note == ""
 
 
 def test_a_dashboard_open_to_other_machines_needs_a_password(tmp_path, capsys, monkeypatch):
