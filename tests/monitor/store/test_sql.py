@@ -127,3 +127,10 @@ def test_a_newer_schema_is_refused_and_left_alone(store_url):
 def test_an_empty_store_is_not_created_by_a_reader(store_url):
     with pytest.raises(EngageError, match="record a session with `engage live` first"):
         open_store(store_url, create=False)
+
+
+def test_the_newest_sessions_first_and_at_most_limit(store_url):
+    with open_store(store_url) as store:
+        ids = [new_session(store, f"L{day}", started=START + timedelta(days=day)) for day in range(5)]
+        assert [s.id for s in store.sessions(limit=2)] == ids[::-1][:2]
+        assert [s.id for s in store.sessions(ROOM, limit=10)] == ids[::-1]
