@@ -63,6 +63,16 @@ def random_probabilities(n: int, seed: int = 0) -> np.ndarray:
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresCluster]:
     """A throw-away PostgreSQL server for the whole test run (skips where PostgreSQL is not installed)."""
+    yield from _cluster()
+
+
+@pytest.fixture
+def own_server() -> Iterator[PostgresCluster]:
+    """A server of the test's own, which it may stop and start."""
+    yield from _cluster()
+
+
+def _cluster() -> Iterator[PostgresCluster]:
     binaries = server_binaries()
     if binaries is None:
         pytest.skip("PostgreSQL server not installed (Debian: apt-get install postgresql)")

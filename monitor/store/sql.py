@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
-from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
 from monitor.core import CLASSES, now
 from monitor.errors import EngageError
@@ -102,13 +102,12 @@ class SqlStore:
         try:
             with self._engine.connect() as db:
                 yield db
-        except OperationalError as exc:
-            reason = self.location.scrub(str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc))
-            if self.location.is_local or any(hint in reason for hint in REFUSALS):
-                raise EngageError(f"session database {self.location} cannot be used: {reason}") from None
-            raise StoreUnavailable(f"central store {self.location} unreachable: {reason}") from None
-        except (DBAPIError, SQLAlchemyError) as exc:
-            reason = self.location.scrub(str(getattr(exc, "orig", None) or exc).strip().splitlines()[0])
+        except SQLAlchemyError as exc:
+            text = str(getattr(exc, "orig", None) or exc).strip()
+            reason = self.location.scrub(text.splitlines()[0] if text else type(exc).__name__)
+            retryable = isinstance(exc, OperationalError) and not any(hint in reason for hint in REFUSALS)
+            if retryable and not self.location.is_local:
+                raise StoreUnavailable(f"central store {self.location} unreachable: {reason}") from None
             raise EngageError(f"session database {self.location} cannot be used: {reason}") from None
 
     def _write(self, work: Callable[[Connection], T]) -> T:
@@ -239,10 +238,6 @@ class SqlStore:
             raise EngageError(f"no session with id {session_id}")
         return _session_info(row)
 
-    def session_by_uid(self, uid: str) -> SessionInfo | None:
-        row = self._read(lambda db: db.execute(schema.sessions.select().where(SESSION.uid == uid)).mappings().first())
-        return _session_info(row) if row else None
-
     def rooms(self) -> list[str]:
         query = sa.select(SESSION.room).distinct().order_by(SESSION.room)
         return self._read(lambda db: list(db.execute(query).scalars()))
@@ -271,9 +266,8 @@ class SqlStore:
             .where(SESSION.room == room, SESSION.status == "running")
             .order_by(SESSION.started_at.desc())
         )
-        running = [s for s in self._read(lambda db: [_session_info(r) for r in db.execute(query).mappings()])]
-        alive = [s for s in running if s.status == "running"]
-        return alive[0] if alive else None
+        rows = self._read(lambda db: db.execute(query).mappings().all())
+        return next((s for s in map(_session_info, rows) if s.status == "running"), None)
 
     def intervals(self, session_id: int, after: int = -1) -> list[IntervalAggregate]:
         """The session's intervals in time order (those with an index above `after`)."""

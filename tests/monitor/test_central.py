@@ -9,17 +9,7 @@ import pytest
 
 from monitor.store import open_store
 from tests.conftest import ROOT, run_engage
-from tests.postgres import PASSWORD, PostgresCluster, server_binaries
-
-
-@pytest.fixture
-def own_server():
-    binaries = server_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL server not installed (Debian: apt-get install postgresql)")
-    cluster = PostgresCluster(binaries)
-    yield cluster
-    cluster.destroy()
+from tests.postgres import PASSWORD
 
 
 @pytest.mark.slow

@@ -5,18 +5,6 @@ import pytest
 from monitor.store import StoreLocation, open_store
 from monitor.store.outbox import Sender, push
 from tests.factories import ROOM, START, aggregate
-from tests.postgres import PostgresCluster, server_binaries
-
-
-@pytest.fixture
-def own_server():
-    """A server of this test's own, which it may stop and start."""
-    binaries = server_binaries()
-    if binaries is None:
-        pytest.skip("PostgreSQL server not installed (Debian: apt-get install postgresql)")
-    cluster = PostgresCluster(binaries)
-    yield cluster
-    cluster.destroy()
 
 
 def test_an_outage_loses_nothing_and_writes_nothing_twice(own_server, tmp_path):
