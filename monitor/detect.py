@@ -84,7 +84,7 @@ class YuNetDetector:
         if found is None:
             return []
         detections = []
-        for row in found:
+        for row in found[np.isfinite(found).all(axis=1)]:  # degenerate inputs (a 1x1 frame) can yield inf rows
             box = _clipped(*row[:4] / scale, frame.shape)
             if box.area:
                 landmarks = (row[4:14] / scale).reshape(5, 2).astype(np.float32)
