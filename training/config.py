@@ -41,6 +41,7 @@ class TrainConfig:
     mixup: float = 0.0  # Beta(a, a) mixing of image pairs and their targets; 0 = off
     ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and export; 0 = off
     erase: float = 0.0  # probability that a training face has a random patch replaced by noise; 0 = off
+    shrink: float = 0.0  # probability that a training face is shrunk to 20-40 px and upscaled back; 0 = off
     version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
 
     def __post_init__(self) -> None:
@@ -60,6 +61,8 @@ class TrainConfig:
             raise EngageError(f"--ema {self.ema}: give a momentum in (0, 1), e.g. 0.999, or 0 for no averaging")
         if not 0 <= self.erase <= 1:
             raise EngageError(f"--erase {self.erase}: give a probability in [0, 1], e.g. 0.5, or 0 for no erasing")
+        if not 0 <= self.shrink <= 1:
+            raise EngageError(f"--shrink {self.shrink}: give a probability in [0, 1], e.g. 0.3, or 0 for no shrinking")
 
     @classmethod
     def read(cls, run: Path) -> TrainConfig:

@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from monitor.core import CLASSES
-from training.augment import augmenter, mixup, resize_all, sample_weights
+from training.augment import augmenter, mixup, resize_all, sample_weights, shrink
 from training.config import TrainConfig
 from training.data import LabelledImages, load_dataset
 from training.labels import LabelMapping
@@ -30,6 +30,8 @@ def make_datasets(train: LabelledImages, val: LabelledImages, config: TrainConfi
             num_parallel_calls=tf.data.AUTOTUNE,
         )
     )
+    if config.shrink:
+        train_ds = train_ds.map(shrink(config.shrink, config.input_size), num_parallel_calls=tf.data.AUTOTUNE)
     if config.mixup:
         train_ds = train_ds.map(mixup(config.mixup), num_parallel_calls=tf.data.AUTOTUNE)
     train_ds = train_ds.prefetch(tf.data.AUTOTUNE)

@@ -15,7 +15,7 @@ import pytest
 from monitor.cli import main
 from monitor.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
-from training.augment import augmenter, mixup
+from training.augment import augmenter, mixup, shrink
 from training.data import load_dataset
 from training.distil import distil, load_teachers
 from training.evaluate import predict
@@ -43,11 +43,12 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
     if layout == "csv":  # fine-tuning starts from the run's best weights, here at a larger input size
         tuned = tmp_path / "tuned"
         fine_tune = ["train", "--data", str(data), "--out", str(tuned), "--init-from", str(out / "best.keras"), *TINY]
-        assert main([*fine_tune, "--input-size", "40", "--mixup", "0.2", "--ema", "0.9", "--erase", "0.5"]) == 0
+        regularised = ["--mixup", "0.2", "--ema", "0.9", "--erase", "0.5", "--shrink", "0.5"]
+        assert main([*fine_tune, "--input-size", "40", *regularised]) == 0
         tuned_card = ExpressionClassifier(tuned / "model.tflite").card
         assert tuned_card.input_size == 40 and tuned_card.training["init_from"] == str(out / "best.keras")
         assert tuned_card.training["mixup"] == 0.2 and tuned_card.training["ema"] == 0.9
-        assert tuned_card.training["erase"] == 0.5
+        assert tuned_card.training["erase"] == 0.5 and tuned_card.training["shrink"] == 0.5
         capsys.readouterr()
         assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
         assert "pass the --alpha it was trained with" in capsys.readouterr().err
@@ -197,10 +198,28 @@ def test_random_erasing_puts_a_noise_patch_on_that_share_of_faces():
     assert erased(0.0) == 0.0 and 0.4 < erased(0.5) < 0.6 and erased(1.0) == 1.0
 
 
+def test_shrinking_blurs_that_share_of_faces_and_keeps_the_rest():
+    faces = np.random.default_rng(3).uniform(0, 255, (400, 48, 48, 1)).astype(np.float32)
+    targets, weights = np.zeros((400, 3), np.float32), np.ones(400, np.float32)
+
+    def shrunk(share: float) -> np.ndarray:
+        x, y, w = shrink(share, 48)(faces, targets, weights)
+        assert x.shape == faces.shape and np.array_equal(y, targets) and np.array_equal(w, weights)
+        changed = np.abs(x.numpy() - faces).max((1, 2, 3)) > 0
+        smoothness = np.abs(np.diff(x.numpy(), axis=2)).mean((1, 2, 3))
+        assert np.all(smoothness[changed] < 0.5 * np.abs(np.diff(faces, axis=2)).mean())  # detail lost
+        return changed
+
+    assert not shrunk(0.0).any() and shrunk(1.0).all() and 0.4 < shrunk(0.5).mean() < 0.6
+
+
 def test_out_of_range_options_are_exit_2_before_any_data_is_read(tmp_path, capsys):
     data = write_fer2013_csv(tmp_path / "fer2013.csv")
     options = [("--mixup", "-1", "give a Beta parameter > 0"), ("--ema", "1", "give a momentum")]
-    for option, value, message in [*options, ("--erase", "1.5", "give a probability in [0, 1]")]:
+    options += [
+        (option, value, "give a probability in [0, 1]") for option, value in [("--erase", "1.5"), ("--shrink", "-0.1")]
+    ]
+    for option, value, message in options:
         assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), option, value]) == 2
         assert f"{option} {float(value)}: {message}" in capsys.readouterr().err
     teacher = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--teacher", "absent.tflite"]
@@ -256,6 +275,8 @@ def test_every_train_option_reaches_the_config():
             "0.999",
             "--erase",
             "0.25",
+            "--shrink",
+            "0.3",
         ]
     )
     config = train_config(args)
@@ -264,6 +285,6 @@ def test_every_train_option_reaches_the_config():
     assert config.mapping == "surprise=neutral" and config.alpha == 0.5 and config.epochs == 3
     assert [str(p) for p in config.teachers] == ["t1.tflite", "t2.tflite"] and config.teacher_weight == 0.7
     assert config.dropout == 0.5 and config.weight_decay == 0.001 and config.mixup == 0.2 and config.ema == 0.999
-    assert config.erase == 0.25
+    assert config.erase == 0.25 and config.shrink == 0.3
     default = train_config(build_parser().parse_args(["train", "--data", "a.csv"]))
-    assert default.soft_labels and default.mixup == 0 and default.ema == 0 and default.erase == 0
+    assert default.soft_labels and default.mixup == 0 and default.ema == 0 and default.erase == default.shrink == 0
