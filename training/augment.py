@@ -35,13 +35,13 @@ def augmenter(erase: float = 0.0) -> keras.Sequential:
     )
 
 
-def shrink(share: float, size: int, smallest: int = 20, largest: int = 40) -> Callable[..., tuple[tf.Tensor, ...]]:
-    """A batch map that shrinks `share` of the faces to a random smallest-largest px (area) and upscales them back to
-    `size` (bilinear), as a back-row face reaches the model; one size per batch, so it is a single resize."""
+def shrink(share: float, smallest: int = 20, largest: int = 40) -> Callable[..., tuple[tf.Tensor, ...]]:
+    """A batch map that shrinks `share` of the faces to a random smallest-largest px (area) and upscales them back
+    (bilinear), as a back-row face reaches the model; one size per batch, so it is a single resize."""
 
     def apply(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         px = tf.random.uniform([], smallest, largest + 1, tf.int32)
-        small = tf.image.resize(tf.image.resize(x, [px, px], method="area"), [size, size], method="bilinear")
+        small = tf.image.resize(tf.image.resize(x, [px, px], method="area"), tf.shape(x)[1:3], method="bilinear")
         chosen = tf.random.uniform([tf.shape(x)[0], 1, 1, 1]) < share
         return tf.where(chosen, small, x), y, w
 

@@ -203,7 +203,7 @@ def test_shrinking_blurs_that_share_of_faces_and_keeps_the_rest():
     targets, weights = np.zeros((400, 3), np.float32), np.ones(400, np.float32)
 
     def shrunk(share: float) -> np.ndarray:
-        x, y, w = shrink(share, 48)(faces, targets, weights)
+        x, y, w = shrink(share)(faces, targets, weights)
         assert x.shape == faces.shape and np.array_equal(y, targets) and np.array_equal(w, weights)
         changed = np.abs(x.numpy() - faces).max((1, 2, 3)) > 0
         smoothness = np.abs(np.diff(x.numpy(), axis=2)).mean((1, 2, 3))
