@@ -35,13 +35,23 @@ def augmenter(erase: float = 0.0) -> keras.Sequential:
     )
 
 
-def shrink(share: float, smallest: int = 20, largest: int = 40) -> Callable[..., tuple[tf.Tensor, ...]]:
+def shrink(share: float, jpeg: int = 0, smallest: int = 20, largest: int = 40) -> Callable[..., tuple[tf.Tensor, ...]]:
     """A batch map that shrinks `share` of the faces to a random smallest-largest px (area) and upscales them back
-    (bilinear), as a back-row face reaches the model; one size per batch, so it is a single resize."""
+    (bilinear), as a back-row face reaches the model; one size per batch, so it is a single resize. With `jpeg` > 0
+    the small faces are JPEG-compressed first, at one random quality from `jpeg` to 95 per batch, as a webcam's or a
+    video's compressed frame leaves them."""
+
+    def compressed(faces: tf.Tensor) -> tf.Tensor:
+        quality = tf.random.uniform([], jpeg, 96, tf.int32)
+        grey = tf.cast(tf.clip_by_value(tf.round(faces), 0, 255), tf.uint8)
+        return tf.cast(tf.map_fn(lambda face: tf.image.adjust_jpeg_quality(face, quality), grey), tf.float32)
 
     def apply(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
         px = tf.random.uniform([], smallest, largest + 1, tf.int32)
-        small = tf.image.resize(tf.image.resize(x, [px, px], method="area"), tf.shape(x)[1:3], method="bilinear")
+        small = tf.image.resize(x, [px, px], method="area")
+        if jpeg:
+            small = compressed(small)
+        small = tf.image.resize(small, tf.shape(x)[1:3], method="bilinear")
         chosen = tf.random.uniform([tf.shape(x)[0], 1, 1, 1]) < share
         return tf.where(chosen, small, x), y, w
 

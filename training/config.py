@@ -42,6 +42,7 @@ class TrainConfig:
     ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and export; 0 = off
     erase: float = 0.0  # probability that a training face has a random patch replaced by noise; 0 = off
     shrink: float = 0.0  # probability that a training face is shrunk to 20-40 px and upscaled back; 0 = off
+    shrink_jpeg: int = 0  # lowest JPEG quality (1-95) a shrunk face is compressed at before upscaling; 0 = off
     version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
 
     def __post_init__(self) -> None:
@@ -63,6 +64,12 @@ class TrainConfig:
             raise EngageError(f"--erase {self.erase}: give a probability in [0, 1], e.g. 0.5, or 0 for no erasing")
         if not 0 <= self.shrink <= 1:
             raise EngageError(f"--shrink {self.shrink}: give a probability in [0, 1], e.g. 0.3, or 0 for no shrinking")
+        if self.shrink_jpeg and not 1 <= self.shrink_jpeg <= 95:
+            raise EngageError(
+                f"--shrink-jpeg {self.shrink_jpeg}: give a JPEG quality in [1, 95], e.g. 40, or 0 for none"
+            )
+        if self.shrink_jpeg and not self.shrink:
+            raise EngageError("--shrink-jpeg compresses the shrunk faces; give --shrink too")
 
     @classmethod
     def read(cls, run: Path) -> TrainConfig:

@@ -31,7 +31,7 @@ def make_datasets(train: LabelledImages, val: LabelledImages, config: TrainConfi
         )
     )
     if config.shrink:
-        train_ds = train_ds.map(shrink(config.shrink), num_parallel_calls=tf.data.AUTOTUNE)
+        train_ds = train_ds.map(shrink(config.shrink, config.shrink_jpeg), num_parallel_calls=tf.data.AUTOTUNE)
     if config.mixup:
         train_ds = train_ds.map(mixup(config.mixup), num_parallel_calls=tf.data.AUTOTUNE)
     train_ds = train_ds.prefetch(tf.data.AUTOTUNE)

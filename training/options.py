@@ -96,6 +96,12 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             default=0.0,
             help="share of faces shrunk to 20-40 px and upscaled back, as back-row faces look (0 = off)",
         )
+        parser.add_argument(
+            "--shrink-jpeg",
+            type=int,
+            default=0,
+            help="JPEG-compress the shrunk faces at a random quality from this to 95, as a webcam frame (0 = off)",
+        )
         parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
     elif command == "combine":
         parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")

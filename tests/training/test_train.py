@@ -43,12 +43,13 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
     if layout == "csv":  # fine-tuning starts from the run's best weights, here at a larger input size
         tuned = tmp_path / "tuned"
         fine_tune = ["train", "--data", str(data), "--out", str(tuned), "--init-from", str(out / "best.keras"), *TINY]
-        regularised = ["--mixup", "0.2", "--ema", "0.9", "--erase", "0.5", "--shrink", "0.5"]
+        regularised = ["--mixup", "0.2", "--ema", "0.9", "--erase", "0.5", "--shrink", "0.5", "--shrink-jpeg", "40"]
         assert main([*fine_tune, "--input-size", "40", *regularised]) == 0
         tuned_card = ExpressionClassifier(tuned / "model.tflite").card
         assert tuned_card.input_size == 40 and tuned_card.training["init_from"] == str(out / "best.keras")
         assert tuned_card.training["mixup"] == 0.2 and tuned_card.training["ema"] == 0.9
         assert tuned_card.training["erase"] == 0.5 and tuned_card.training["shrink"] == 0.5
+        assert tuned_card.training["shrink_jpeg"] == 40
         capsys.readouterr()
         assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
         assert "pass the --alpha it was trained with" in capsys.readouterr().err
@@ -213,6 +214,21 @@ def test_shrinking_blurs_that_share_of_faces_and_keeps_the_rest():
     assert not shrunk(0.0).any() and shrunk(1.0).all() and 0.4 < shrunk(0.5).mean() < 0.6
 
 
+def test_jpeg_noise_on_shrunk_faces_changes_them_by_a_compression_error():
+    y = np.linspace(0, 255, 48, dtype=np.float32)
+    faces = np.broadcast_to((y[:, None] + y[None, :])[None, :, :, None] / 2, (8, 48, 48, 1)).copy()
+    targets, weights = np.zeros((8, 3), np.float32), np.ones(8, np.float32)
+
+    def shrunk(jpeg: int) -> np.ndarray:
+        keras.utils.set_random_seed(5)  # the same face size for both
+        x, y_out, w_out = shrink(1.0, jpeg)(faces, targets, weights)
+        assert x.shape == faces.shape and np.array_equal(y_out, targets) and np.array_equal(w_out, weights)
+        return x.numpy()
+
+    error = np.abs(shrunk(95) - shrunk(0))  # quality 95: the lightest compression it gives
+    assert error.max() > 1 and error.mean() < 3  # more than uint8 rounding, less than another face
+
+
 def test_out_of_range_options_are_exit_2_before_any_data_is_read(tmp_path, capsys):
     data = write_fer2013_csv(tmp_path / "fer2013.csv")
     options = [("--mixup", "-1", "give a Beta parameter > 0"), ("--ema", "1", "give a momentum")]
@@ -222,7 +238,12 @@ def test_out_of_range_options_are_exit_2_before_any_data_is_read(tmp_path, capsy
     for option, value, message in options:
         assert main(["train", "--data", str(data), "--out", str(tmp_path / "run"), option, value]) == 2
         assert f"{option} {float(value)}: {message}" in capsys.readouterr().err
-    teacher = ["train", "--data", str(data), "--out", str(tmp_path / "run"), "--teacher", "absent.tflite"]
+    run = ["train", "--data", str(data), "--out", str(tmp_path / "run")]
+    assert main([*run, "--shrink", "0.3", "--shrink-jpeg", "99"]) == 2
+    assert "--shrink-jpeg 99: give a JPEG quality in [1, 95]" in capsys.readouterr().err
+    assert main([*run, "--shrink-jpeg", "40"]) == 2
+    assert "--shrink-jpeg compresses the shrunk faces; give --shrink too" in capsys.readouterr().err
+    teacher = [*run, "--teacher", "absent.tflite"]
     assert main([*teacher, "--teacher-weight", "1.5"]) == 2
     assert "--teacher-weight 1.5: give a value in (0, 1]" in capsys.readouterr().err
     assert main([*teacher, "--head", "emotions"]) == 2
@@ -277,6 +298,8 @@ def test_every_train_option_reaches_the_config():
             "0.25",
             "--shrink",
             "0.3",
+            "--shrink-jpeg",
+            "30",
         ]
     )
     config = train_config(args)
@@ -285,6 +308,11 @@ def test_every_train_option_reaches_the_config():
     assert config.mapping == "surprise=neutral" and config.alpha == 0.5 and config.epochs == 3
     assert [str(p) for p in config.teachers] == ["t1.tflite", "t2.tflite"] and config.teacher_weight == 0.7
     assert config.dropout == 0.5 and config.weight_decay == 0.001 and config.mixup == 0.2 and config.ema == 0.999
-    assert config.erase == 0.25 and config.shrink == 0.3
+    assert config.erase == 0.25 and config.shrink == 0.3 and config.shrink_jpeg == 30
     default = train_config(build_parser().parse_args(["train", "--data", "a.csv"]))
-    assert default.soft_labels and default.mixup == 0 and default.ema == 0 and default.erase == default.shrink == 0
+    assert (
+        default.soft_labels
+        and default.mixup == 0
+        and default.ema == 0
+        and default.erase == default.shrink == default.shrink_jpeg == 0
+    )
