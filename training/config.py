@@ -38,6 +38,8 @@ class TrainConfig:
     teacher_weight: float = 0.5
     blend_labels: Path | None = None  # a second label set of the same faces (e.g. FER2013's) blended into the targets
     blend_weight: float = 0.3
+    aux_labels: Path | None = None  # a second label set of the same faces learnt by an auxiliary head (not exported)
+    aux_weight: float = 0.5
     mixup: float = 0.0  # Beta(a, a) mixing of image pairs and their targets; 0 = off
     ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and export; 0 = off
     erase: float = 0.0  # probability that a training face has a random patch replaced by noise; 0 = off
@@ -56,6 +58,10 @@ class TrainConfig:
             raise EngageError(f"--blend-weight {self.blend_weight}: give a value in (0, 1]")
         if self.blend_labels and self.head == "emotions":
             raise EngageError("--blend-labels blends class targets; use it with --head classes")
+        if self.aux_labels and self.aux_weight <= 0:
+            raise EngageError(f"--aux-weight {self.aux_weight}: give a weight > 0, e.g. 0.5")
+        if self.aux_labels and self.head == "emotions":
+            raise EngageError("--aux-labels adds a class head beside the main one; use it with --head classes")
         if self.mixup < 0:
             raise EngageError(f"--mixup {self.mixup}: give a Beta parameter > 0, or 0 for no mixup")
         if not 0 <= self.ema < 1:
@@ -80,7 +86,7 @@ class TrainConfig:
             raise EngageError(f"{run}: not a finished training run ({exc})") from None
         config = cls(**{f.name: raw[f.name] for f in fields(cls) if f.name in raw})
         config.data, config.teachers = [Path(p) for p in config.data], [Path(p) for p in config.teachers]
-        for name in ("ferplus_images", "superres", "init_from", "blend_labels"):
+        for name in ("ferplus_images", "superres", "init_from", "blend_labels", "aux_labels"):
             value = getattr(config, name)
             setattr(config, name, Path(value) if value else None)
         config.out = run
@@ -89,6 +95,8 @@ class TrainConfig:
     def describe(self) -> str:
         """The architecture line of the model card."""
         head = "Dense(emotions) softmax summed into 3 classes" if self.head == "emotions" else "Dense(3) softmax"
+        if self.aux_labels:
+            head += f" (trained beside an auxiliary Dense(3) head on {self.aux_labels}, weight {self.aux_weight:g})"
         origin = f"fine-tuned from {self.init_from}" if self.init_from else "trained from scratch"
         return (
             f"MobileNet alpha={self.alpha} {self.input_size}px grey, {self.pooling}-pool + dropout {self.dropout} + "

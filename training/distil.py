@@ -1,5 +1,5 @@
-"""Training targets blended from a second source: teacher models' averaged predictions (knowledge distillation),
-or the original FER2013 labels of the same faces."""
+"""Training targets from a second source: teacher models' averaged predictions (knowledge distillation), or the
+original FER2013 labels of the same faces, blended into the targets or learnt by an auxiliary head."""
 
 from __future__ import annotations
 
@@ -35,8 +35,26 @@ def distil(train: LabelledImages, teachers: list[ExpressionClassifier], weight: 
 
 def blend_labels(train: LabelledImages, second: LabelledImages, weight: float) -> tuple[LabelledImages, int]:
     """The training set with targets (1 - weight) * its labels + weight * the second label set's target of the
-    same face (matched by pixels; faces only in one set keep their own), and how many faces were matched."""
-    mine, theirs = match_faces(train.images, second.images)
-    targets = train.targets.copy()
-    targets[mine] = (1 - weight) * targets[mine] + weight * second.targets[theirs]
-    return dataclasses.replace(train, targets=targets.astype(np.float32)), len(mine)
+    same face (faces only in one set keep their own), and how many faces were matched."""
+    theirs, found = matched_targets(train, second)
+    targets = np.where(found[:, None], (1 - weight) * train.targets + weight * theirs, train.targets)
+    return dataclasses.replace(train, targets=targets.astype(np.float32)), int(found.sum())
+
+
+def append_aux_targets(data: LabelledImages, second: LabelledImages) -> tuple[LabelledImages, int]:
+    """The set with the second label set's target of each face appended to its own, for an auxiliary head (all zero
+    where the face is not in the second set, so it adds no auxiliary loss), and how many faces were matched."""
+    theirs, found = matched_targets(data, second)
+    targets = np.concatenate([data.targets, theirs], axis=1)
+    return dataclasses.replace(data, targets=targets.astype(np.float32)), int(found.sum())
+
+
+def matched_targets(data: LabelledImages, second: LabelledImages) -> tuple[np.ndarray, np.ndarray]:
+    """For each face of `data`, the second set's target of the same face (matched by pixels; zero where there is
+    none), and whether it was matched."""
+    mine, theirs = match_faces(data.images, second.images)
+    targets = np.zeros_like(data.targets)
+    targets[mine] = second.targets[theirs]
+    found = np.zeros(len(data.targets), bool)
+    found[mine] = True
+    return targets, found

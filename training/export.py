@@ -19,7 +19,7 @@ from training.config import TrainConfig
 from training.data import LabelledImages
 from training.datasets import class_matrix
 from training.labels import LabelMapping
-from training.model import sum_into_classes
+from training.model import main_head, sum_into_classes
 
 
 def export_tflite(model: keras.Model, path: Path, card: ModelCard, calibration: np.ndarray | None = None) -> Path:
@@ -59,8 +59,11 @@ def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: lis
 
 
 def best_model(config: TrainConfig) -> keras.Model:
-    """A run's best checkpoint, giving the 3 class probabilities (an emotion head summed into them)."""
+    """A run's best checkpoint, giving the 3 class probabilities (an emotion head summed into them; an auxiliary
+    head cut off)."""
     model = keras.models.load_model(config.out / "best.keras", compile=False)
+    if config.aux_labels:
+        model = main_head(model)
     return sum_into_classes(model, class_matrix(config)) if config.head == "emotions" else model
 
 

@@ -81,6 +81,13 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(
             "--blend-weight", type=float, default=0.3, help="share of --blend-labels in the targets (0-1]"
         )
+        parser.add_argument(
+            "--aux-labels",
+            type=Path,
+            help="a second label set of the same faces learnt by an auxiliary head that shares the features "
+            "(the exported model keeps the main head)",
+        )
+        parser.add_argument("--aux-weight", type=float, default=0.5, help="weight of the auxiliary head's loss (> 0)")
         parser.add_argument("--dropout", type=float, default=0.3, help="dropout before the head")
         parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW decoupled weight decay")
         parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a) parameter, e.g. 0.2 (0 = off)")

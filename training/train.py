@@ -17,10 +17,10 @@ from monitor.errors import EngageError
 from training.config import Stage, TrainConfig
 from training.data import load_dataset
 from training.datasets import class_matrix, load_training_data, make_datasets
-from training.distil import blend_labels, distil, load_teachers
+from training.distil import append_aux_targets, blend_labels, distil, load_teachers
 from training.export import export_run
 from training.labels import LabelMapping
-from training.model import backbone_of, build_model
+from training.model import AUX_HEAD, backbone_of, build_model, head_of
 
 
 class EpochProgress(keras.callbacks.Callback):
@@ -51,13 +51,28 @@ class EpochProgress(keras.callbacks.Callback):
 
 
 def class_accuracy(class_matrix: np.ndarray) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
-    """Accuracy over the 3 classes of a head whose outputs the (outputs, 3) matrix sums into the classes."""
+    """Accuracy over the 3 classes of the main head, whose outputs the (outputs, 3) matrix sums into the classes
+    (an auxiliary head's outputs follow them and are left out)."""
     matrix = tf.constant(class_matrix, tf.float32)
+    width = len(class_matrix)
 
     def accuracy(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
-        return keras.metrics.categorical_accuracy(tf.matmul(y_true, matrix), tf.matmul(y_pred, matrix))
+        return keras.metrics.categorical_accuracy(
+            tf.matmul(y_true[:, :width], matrix), tf.matmul(y_pred[:, :width], matrix)
+        )
 
     return accuracy
+
+
+def heads_crossentropy(main_outputs: int, aux_weight: float) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+    """Cross-entropy of the main head (the first `main_outputs`) plus `aux_weight` times the auxiliary head's."""
+
+    def loss(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
+        main = keras.losses.categorical_crossentropy(y_true[:, :main_outputs], y_pred[:, :main_outputs])
+        aux = keras.losses.categorical_crossentropy(y_true[:, main_outputs:], y_pred[:, main_outputs:])
+        return main + aux_weight * aux
+
+    return loss
 
 
 def train(config: TrainConfig) -> Path:
@@ -72,6 +87,11 @@ def train(config: TrainConfig) -> Path:
     if config.teachers:
         teachers = load_teachers(config.teachers, LabelMapping.parse(config.mapping).mapping)
         train_set = distil(train_set, teachers, config.teacher_weight)
+    if config.aux_labels:
+        second = load_dataset(config.aux_labels, LabelMapping.parse(config.mapping))
+        train_set, matched = append_aux_targets(train_set, second.subset("train"))
+        val_set, _ = append_aux_targets(val_set, second.subset("val"))
+        print(f"auxiliary head learns {second.source} on {matched} training faces", flush=True)
     train_ds, val_ds = make_datasets(train_set, val_set, config)
     steps = config.max_steps or len(train_set.images) // config.batch_size
     matrix = class_matrix(config)
@@ -86,7 +106,7 @@ def train(config: TrainConfig) -> Path:
         optimizer=keras.optimizers.AdamW(
             learning_rate, weight_decay=config.weight_decay, use_ema=config.ema > 0, ema_momentum=config.ema
         ),
-        loss="categorical_crossentropy",
+        loss=heads_crossentropy(len(matrix), config.aux_weight) if config.aux_labels else "categorical_crossentropy",
         metrics=[class_accuracy(matrix)],
         jit_compile=False,  # XLA measured 4.7x slower on this CPU
     )
@@ -137,9 +157,12 @@ def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:
 def initial_model(config: TrainConfig, outputs: int) -> keras.Model:
     """A fresh model, or one carrying the weights of `init_from` (any input size: the layers are size-agnostic).
 
-    The backbone always comes from `init_from`; its head too where it has as many outputs.
+    The backbone always comes from `init_from`; its head too where it has as many outputs, and an auxiliary head
+    starts from the source's auxiliary head, or else from its main head.
     """
-    model = build_model(config.input_size, config.alpha, config.pooling, config.dropout, outputs)
+    model = build_model(
+        config.input_size, config.alpha, config.pooling, config.dropout, outputs, aux_head=config.aux_labels is not None
+    )
     if config.init_from:
         source = keras.models.load_model(config.init_from, compile=False)
         weights = backbone_of(source).get_weights()
@@ -149,6 +172,12 @@ def initial_model(config: TrainConfig, outputs: int) -> keras.Model:
                 "pass the --alpha it was trained with"
             )
         backbone_of(model).set_weights(weights)
-        if source.output.shape == model.output.shape:
-            model.layers[-1].set_weights(source.layers[-1].get_weights())
+        source_names = [layer.name for layer in source.layers]
+        aux_source = source.get_layer(AUX_HEAD) if AUX_HEAD in source_names else head_of(source)
+        pairs = [(head_of(source), head_of(model))]
+        if config.aux_labels:
+            pairs.append((aux_source, model.get_layer(AUX_HEAD)))
+        for origin, head in pairs:
+            if origin.kernel.shape == head.kernel.shape:
+                head.set_weights(origin.get_weights())
     return model

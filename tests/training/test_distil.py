@@ -7,7 +7,8 @@ from monitor.errors import EngageError
 from tests.training.fer_fixtures import face
 from training.config import TrainConfig
 from training.data import LabelledImages
-from training.distil import blend_labels
+from training.distil import append_aux_targets, blend_labels
+from training.train import heads_crossentropy
 
 
 def labelled(images, targets):
@@ -30,6 +31,32 @@ def test_matched_faces_get_the_blend_and_the_others_keep_their_targets():
     np.testing.assert_allclose(blended.targets.sum(axis=1), 1.0)
 
 
+def test_the_auxiliary_targets_follow_each_face_own_and_are_zero_where_unmatched():
+    faces = np.stack([face(seed) for seed in range(3)])
+    votes = labelled(faces, [[0.2, 0.8, 0.0], [0.0, 1.0, 0.0], [1.0, 0.0, 0.0]])
+    original = labelled(faces[[1, 0]], [[0, 0, 1], [0, 1, 0]])
+
+    both, matched = append_aux_targets(votes, original)
+
+    assert matched == 2
+    np.testing.assert_allclose(both.targets[:, :3], votes.targets)
+    np.testing.assert_allclose(both.targets[:, 3:], [[0, 1, 0], [0, 0, 1], [0, 0, 0]])
+
+
+def test_the_two_head_loss_adds_the_weighted_auxiliary_crossentropy_and_nothing_for_a_zero_target():
+    def crossentropy(target, probabilities):
+        return -np.sum(np.asarray(target) * np.log(probabilities))
+
+    predicted = np.array([[0.7, 0.2, 0.1, 0.1, 0.3, 0.6]] * 2, np.float32)
+    targets = np.array([[1, 0, 0, 0, 0, 1], [0, 1, 0, 0, 0, 0]], np.float32)
+
+    losses = np.asarray(heads_crossentropy(3, 0.5)(targets, predicted))
+
+    expected = [crossentropy([1, 0, 0], [0.7, 0.2, 0.1]) + 0.5 * crossentropy([0, 0, 1], [0.1, 0.3, 0.6])]
+    expected.append(crossentropy([0, 1, 0], [0.7, 0.2, 0.1]))
+    np.testing.assert_allclose(losses, expected, rtol=1e-5)
+
+
 @pytest.mark.parametrize(
     ("options", "message"),
     [({"blend_weight": 0}, "--blend-weight 0"), ({"head": "emotions"}, "use it with --head classes")],
@@ -37,3 +64,12 @@ def test_matched_faces_get_the_blend_and_the_others_keep_their_targets():
 def test_blend_options_are_checked_before_any_data_is_read(tmp_path, options, message):
     with pytest.raises(EngageError, match=message):
         TrainConfig(data=[tmp_path / "none.csv"], out=tmp_path, blend_labels=tmp_path / "fer2013", **options)
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [({"aux_weight": 0}, "--aux-weight 0: give a weight > 0"), ({"head": "emotions"}, "use it with --head classes")],
+)
+def test_aux_options_are_checked_before_any_data_is_read(tmp_path, options, message):
+    with pytest.raises(EngageError, match=message):
+        TrainConfig(data=[tmp_path / "none.csv"], out=tmp_path, aux_labels=tmp_path / "fer2013", **options)

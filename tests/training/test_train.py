@@ -54,6 +54,17 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         assert main([*fine_tune, "--alpha", "0.5", "--out", str(tmp_path / "mismatch")]) == 2
         assert "pass the --alpha it was trained with" in capsys.readouterr().err
 
+        # an auxiliary head learns a second label set beside the main head, which alone is exported
+        aux = tmp_path / "aux"
+        assert main([*fine_tune, "--aux-labels", str(data), "--aux-weight", "0.5", "--out", str(aux)]) == 0
+        assert "auxiliary head learns" in capsys.readouterr().out
+        two_heads = keras.models.load_model(aux / "best.keras", compile=False)
+        exported = ExpressionClassifier(aux / "model.tflite")
+        assert two_heads.output.shape[-1] == 6 and "auxiliary Dense(3) head" in exported.card.architecture
+        faces = np.random.default_rng(3).uniform(0, 255, (5, 32, 32, 1)).astype(np.float32)
+        expected = two_heads.predict(faces, verbose=0)[:, :3]
+        np.testing.assert_allclose(exported.predict_inputs(faces), expected, atol=1e-4)
+
         # distillation: the teacher's mirror-averaged predictions make up --teacher-weight of the targets
         teacher = out / "model.tflite"
         train_set = load_dataset(data, LabelMapping()).subset("train")
@@ -300,6 +311,10 @@ def test_every_train_option_reaches_the_config():
             "0.3",
             "--shrink-jpeg",
             "30",
+            "--aux-labels",
+            "fer2013",
+            "--aux-weight",
+            "0.4",
         ]
     )
     config = train_config(args)
@@ -309,6 +324,7 @@ def test_every_train_option_reaches_the_config():
     assert [str(p) for p in config.teachers] == ["t1.tflite", "t2.tflite"] and config.teacher_weight == 0.7
     assert config.dropout == 0.5 and config.weight_decay == 0.001 and config.mixup == 0.2 and config.ema == 0.999
     assert config.erase == 0.25 and config.shrink == 0.3 and config.shrink_jpeg == 30
+    assert str(config.aux_labels) == "fer2013" and config.aux_weight == 0.4
     default = train_config(build_parser().parse_args(["train", "--data", "a.csv"]))
     assert default.soft_labels and default.mixup == default.ema == default.erase == default.shrink == 0
-    assert default.shrink_jpeg == 0
+    assert default.shrink_jpeg == 0 and default.aux_labels is None
