@@ -58,18 +58,14 @@ def test_the_two_head_loss_adds_the_weighted_auxiliary_crossentropy_and_nothing_
 
 
 @pytest.mark.parametrize(
-    ("options", "message"),
-    [({"blend_weight": 0}, "--blend-weight 0"), ({"head": "emotions"}, "use it with --head classes")],
+    ("second", "options", "message"),
+    [
+        ("blend_labels", {"blend_weight": 0}, "--blend-weight 0"),
+        ("blend_labels", {"head": "emotions"}, "use it with --head classes"),
+        ("aux_labels", {"aux_weight": 0}, "--aux-weight 0: give a weight > 0"),
+        ("aux_labels", {"head": "emotions"}, "use it with --head classes"),
+    ],
 )
-def test_blend_options_are_checked_before_any_data_is_read(tmp_path, options, message):
+def test_second_label_set_options_are_checked_before_any_data_is_read(tmp_path, second, options, message):
     with pytest.raises(EngageError, match=message):
-        TrainConfig(data=[tmp_path / "none.csv"], out=tmp_path, blend_labels=tmp_path / "fer2013", **options)
-
-
-@pytest.mark.parametrize(
-    ("options", "message"),
-    [({"aux_weight": 0}, "--aux-weight 0: give a weight > 0"), ({"head": "emotions"}, "use it with --head classes")],
-)
-def test_aux_options_are_checked_before_any_data_is_read(tmp_path, options, message):
-    with pytest.raises(EngageError, match=message):
-        TrainConfig(data=[tmp_path / "none.csv"], out=tmp_path, aux_labels=tmp_path / "fer2013", **options)
+        TrainConfig(data=[tmp_path / "none.csv"], out=tmp_path, **{second: tmp_path / "fer2013"}, **options)
