@@ -80,15 +80,16 @@ def train(config: TrainConfig) -> Path:
     keras.utils.set_random_seed(config.seed)
     train_set, val_set, fingerprints = load_training_data(config)
     config.out.mkdir(parents=True, exist_ok=True)  # after the data loaded: a bad --data leaves no empty run
+    mapping = LabelMapping.parse(config.mapping)
     if config.blend_labels:
-        second = load_dataset(config.blend_labels, LabelMapping.parse(config.mapping)).subset("train")
+        second = load_dataset(config.blend_labels, mapping).subset("train")
         train_set, matched = blend_labels(train_set, second, config.blend_weight)
         print(f"blended {config.blend_weight:g} of {second.source} into {matched} training faces", flush=True)
     if config.teachers:
-        teachers = load_teachers(config.teachers, LabelMapping.parse(config.mapping).mapping)
+        teachers = load_teachers(config.teachers, mapping.mapping)
         train_set = distil(train_set, teachers, config.teacher_weight)
     if config.aux_labels:
-        second = load_dataset(config.aux_labels, LabelMapping.parse(config.mapping))
+        second = load_dataset(config.aux_labels, mapping)
         train_set, matched = append_aux_targets(train_set, second.subset("train"))
         val_set, _ = append_aux_targets(val_set, second.subset("val"))
         print(f"auxiliary head learns {second.source} on {matched} training faces", flush=True)
@@ -172,11 +173,10 @@ def initial_model(config: TrainConfig, outputs: int) -> keras.Model:
                 "pass the --alpha it was trained with"
             )
         backbone_of(model).set_weights(weights)
-        source_names = [layer.name for layer in source.layers]
-        aux_source = source.get_layer(AUX_HEAD) if AUX_HEAD in source_names else head_of(source)
         pairs = [(head_of(source), head_of(model))]
         if config.aux_labels:
-            pairs.append((aux_source, model.get_layer(AUX_HEAD)))
+            has_aux = AUX_HEAD in [layer.name for layer in source.layers]
+            pairs.append((source.get_layer(AUX_HEAD) if has_aux else head_of(source), model.get_layer(AUX_HEAD)))
         for origin, head in pairs:
             if origin.kernel.shape == head.kernel.shape:
                 head.set_weights(origin.get_weights())
