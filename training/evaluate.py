@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+import math
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 
 import cv2
@@ -12,6 +13,8 @@ import numpy as np
 from monitor.core import CLASSES
 from monitor.model import ExpressionClassifier
 from training.data import LabelledImages
+
+Scored = tuple[np.ndarray, np.ndarray]  # (probabilities, labels) of one label set
 
 
 @dataclass(frozen=True)
@@ -145,20 +148,80 @@ def shrunk(images: np.ndarray, size: int) -> np.ndarray:
     return np.stack([cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA) for image in images])
 
 
-def fit_class_bias(
-    scored: dict[str, tuple[np.ndarray, np.ndarray]], limit: float = 1.5, step: float = 0.05
-) -> np.ndarray:
+def bias_grid(limit: float = 1.5, step: float = 0.05) -> list[np.ndarray]:
+    """Every log-probability offset per class (positive fixed at 0) from -limit to limit in steps of `step`."""
+    offsets = np.round(np.arange(-limit, limit + step / 2, step), 6)
+    return [np.array([0.0, neutral, negative]) for neutral in offsets for negative in offsets]
+
+
+def fit_class_bias(scored: dict[str, Scored]) -> np.ndarray:
     """Log-probability offsets per class (positive fixed at 0) that maximise the balanced accuracy averaged over
     label sets, given each set's (probabilities, labels); a grid search, ties broken towards the smaller offset."""
-    offsets = np.round(np.arange(-limit, limit + step / 2, step), 6)
     logs = [(np.log(np.maximum(p, 1e-7)), labels) for p, labels in scored.values()]
 
     def score(bias: np.ndarray) -> tuple[float, float]:
         balanced = np.mean([metrics(labels, (log + bias).argmax(axis=1)).balanced_accuracy for log, labels in logs])
         return round(float(balanced), 9), -float(np.abs(bias).sum())
 
-    grid = (np.array([0.0, neutral, negative]) for neutral in offsets for negative in offsets)
-    return max(grid, key=score)
+    return max(bias_grid(), key=score)
+
+
+@dataclass(frozen=True)
+class TradeoffPoint:
+    """A floor on the first label set's recall of one class, and the second set's accuracy under it: the most its
+    labels allow any model, and what the model reaches with its best class bias (None where no bias meets it)."""
+
+    floor: float
+    label_ceiling: float
+    accuracy: float | None
+    smallest_recall: float | None  # the second set's smallest per-class recall at that bias
+    bias: list[float] | None
+
+    def as_dict(self) -> dict[str, object]:
+        return {k: round(v, 4) if isinstance(v, float) else v for k, v in asdict(self).items()}
+
+
+def accuracy_ceiling(
+    agreement: LabelAgreement, first_labels: np.ndarray, second_faces: int, cls: int, floor: float
+) -> float:
+    """The most accuracy on the second label set any model can have while it recalls at least `floor` of the first
+    set's faces of class `cls`.
+
+    Such a model calls `cls` on ceil(floor x support) of those faces. The ones the second set labels `cls` too, or
+    does not hold, cost nothing; each further one is a face the second set labels otherwise, so one miss there.
+    """
+    support = int((first_labels == cls).sum())
+    row = agreement.confusion[cls]
+    free = row[cls] + support - sum(row)
+    forced = max(0, math.ceil(round(floor * support, 6)) - free)
+    return 1 - forced / second_faces
+
+
+def recall_tradeoff(
+    first: Scored, second: Scored, agreement: LabelAgreement, cls: int, floors: tuple[float, ...]
+) -> list[TradeoffPoint]:
+    """For each floor on the first set's recall of `cls`: the labels' ceiling on the second set's accuracy, and the
+    class bias (over `bias_grid`) giving the model's best accuracy on the second set while its recall meets it."""
+    (first_p, first_labels), (second_p, second_labels) = first, second
+    first_log, second_log = np.log(np.maximum(first_p, 1e-7)), np.log(np.maximum(second_p, 1e-7))
+    of_class = first_labels == cls
+    candidates = []
+    for bias in bias_grid():
+        recall = float(((first_log[of_class] + bias).argmax(axis=1) == cls).mean())
+        accuracy = float(((second_log + bias).argmax(axis=1) == second_labels).mean())
+        candidates.append((recall, accuracy, -float(np.abs(bias).sum()), bias))
+    points = []
+    for floor in floors:
+        ceiling = accuracy_ceiling(agreement, first_labels, len(second_labels), cls, floor)
+        meeting = [c for c in candidates if c[0] >= floor]
+        if not meeting:
+            points.append(TradeoffPoint(floor, ceiling, None, None, None))
+            continue
+        _, accuracy, _, bias = max(meeting, key=lambda c: (c[1], c[2]))
+        recalls = metrics(second_labels, (second_log + bias).argmax(axis=1)).per_class.values()
+        smallest = min(r["recall"] for r in recalls)
+        points.append(TradeoffPoint(floor, ceiling, accuracy, smallest, [round(float(b), 4) for b in bias]))
+    return points
 
 
 def plot_confusion(result: Metrics, title: str, png: Path) -> None:
@@ -188,11 +251,17 @@ def plot_confusion(result: Metrics, title: str, png: Path) -> None:
     plt.close(fig)
 
 
-def write_report(results: dict[str, Metrics], out: Path, agreements: dict[str, LabelAgreement]) -> Path:
+def write_report(
+    results: dict[str, Metrics],
+    out: Path,
+    agreements: dict[str, LabelAgreement],
+    tradeoffs: dict[str, list[TradeoffPoint]],
+) -> Path:
     out.mkdir(parents=True, exist_ok=True)
     for name, result in results.items():
         plot_confusion(result, name, out / f"confusion-{name}.png")
     path = out / "evaluation.json"
-    report = {k: v.as_dict() for k, v in (results | agreements).items()}
+    report: dict[str, object] = {k: v.as_dict() for k, v in (results | agreements).items()}
+    report |= {name: [point.as_dict() for point in points] for name, points in tradeoffs.items()}
     path.write_text(json.dumps(report, indent=2) + "\n")
     return path

@@ -7,11 +7,14 @@ from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from monitor.core import CLASSES
 from monitor.errors import EngageError
 
 if TYPE_CHECKING:
     from training.config import TrainConfig
-    from training.evaluate import Metrics
+    from training.evaluate import Metrics, TradeoffPoint
+
+TRADEOFF_FLOORS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
@@ -145,6 +148,12 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             help="with --split val: choose the card's class_bias for the best balanced accuracy, averaged over the "
             "label sets given, and write it into the card",
         )
+        parser.add_argument(
+            "--tradeoff",
+            choices=CLASSES,
+            help="with --fer2013 and --ferplus: FER+ accuracy at floors on FER2013's recall of this class, the most "
+            "the labels allow any model beside this model's with its best class bias",
+        )
         parser.add_argument("--out", type=Path, help="report folder (default: beside the model)")
         parser.add_argument("--update-card", action="store_true", help="write the PrivateTest metrics into the card")
 
@@ -183,12 +192,33 @@ def print_metrics(name: str, result: Metrics) -> None:
     )
 
 
+def print_tradeoff(cls: str, split_name: str, points: list[TradeoffPoint]) -> None:
+    print(
+        f"FER+ accuracy ({split_name}) while FER2013 {cls} recall is at least a floor: the most the labels allow any "
+        "model / this model with its best class bias"
+    )
+    for point in points:
+        line = f"  {cls} recall >= {point.floor:.2f}: labels {point.label_ceiling:.4f} / model "
+        if point.bias is None:
+            print(line + "none (no bias reaches the floor)")
+            continue
+        bias = "  ".join(f"{c} {b:+.2f}" for c, b in zip(CLASSES, point.bias, strict=True) if c != "positive")
+        print(line + f"{point.accuracy:.4f} (smallest FER+ recall {point.smallest_recall:.3f}; bias {bias})")
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
-    from monitor.core import CLASSES
     from monitor.model import ExpressionClassifier, ModelCard, card_path_for, with_class_bias
     from monitor.views import parse_views
     from training.data import load_dataset
-    from training.evaluate import compare_labels, ensemble_predict, fit_class_bias, metrics, shrunk, write_report
+    from training.evaluate import (
+        compare_labels,
+        ensemble_predict,
+        fit_class_bias,
+        metrics,
+        recall_tradeoff,
+        shrunk,
+        write_report,
+    )
     from training.labels import LabelMapping
 
     if not (args.fer2013 or args.ferplus):
@@ -200,6 +230,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise EngageError("--update-card records PrivateTest metrics of whole faces only (use --split test)")
     if args.fit_bias and args.split != "val":
         raise EngageError("--fit-bias chooses the class bias on PublicTest only (use --split val)")
+    if args.tradeoff and not (args.fer2013 and args.ferplus):
+        raise EngageError("--tradeoff weighs one label set against the other: give --fer2013 and --ferplus")
     if args.face_size is not None and not 8 <= args.face_size <= 48:
         raise EngageError(f"--face-size must be 8-48 px (the faces are 48x48), got {args.face_size}")
     if any(c.card.mapping != classifiers[0].card.mapping for c in classifiers):
@@ -209,8 +241,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         for classifier in classifiers:
             classifier.card = replace(classifier.card, views=args.views)
     classifier = classifiers[0]
-    if args.fit_bias:  # the bias is chosen on the model's own probabilities
-        classifier.card = replace(classifier.card, class_bias=[0.0] * len(CLASSES))
+    if args.fit_bias or args.tradeoff:  # a bias is chosen on the models' own probabilities
+        for member in classifiers:
+            member.card = replace(member.card, class_bias=[0.0] * len(CLASSES))
     mapping = LabelMapping(classifier.card.mapping or LabelMapping().mapping)
     split_name = {"test": "privatetest", "val": "publictest"}[args.split]
     tests = {}
@@ -233,9 +266,18 @@ def run_evaluate(args: argparse.Namespace) -> int:
         scored[f"{name}_{split_name}{suffix}"] = (ensemble_predict(classifiers, images), test.labels)
     results = {name: metrics(labels, p.argmax(axis=1)) for name, (p, labels) in scored.items()}
     out = args.out or classifier.model_path.parent / f"{classifier.model_path.stem}-evaluation"
-    report = write_report(results, out, agreements)
+    tradeoffs = {}
+    if args.tradeoff:
+        cls, agreement = CLASSES.index(args.tradeoff), agreements[f"label_agreement_{split_name}"]
+        first, second = scored[f"fer2013_{split_name}{suffix}"], scored[f"ferplus_{split_name}{suffix}"]
+        tradeoffs[f"tradeoff_{args.tradeoff}_{split_name}{suffix}"] = recall_tradeoff(
+            first, second, agreement, cls, TRADEOFF_FLOORS
+        )
+    report = write_report(results, out, agreements, tradeoffs)
     for name, result in results.items():
         print_metrics(name, result)
+    for points in tradeoffs.values():
+        print_tradeoff(args.tradeoff, split_name, points)
     if args.fit_bias:
         fitted = [name for name in scored if not name.startswith(("consensus", "ferplus_clear"))]
         bias = fit_class_bias({name: scored[name] for name in fitted})

@@ -6,9 +6,10 @@ from pathlib import Path
 import numpy as np
 
 from monitor.cli import main
+from monitor.core import CLASSES
 from tests.training.fer_fixtures import face, rows, write_ferplus, write_image_folders
 from training.data import LabelledImages
-from training.evaluate import compare_labels, fit_class_bias, match_faces, metrics
+from training.evaluate import accuracy_ceiling, compare_labels, fit_class_bias, match_faces, metrics, recall_tradeoff
 from training.labels import FER2013_EMOTIONS, FERPLUS_EMOTIONS, LabelMapping
 
 
@@ -49,12 +50,54 @@ def test_agreement_and_consensus_count_the_shared_faces_only():
     assert no_overlap.shared == 0 and no_consensus is None
 
 
-def test_evaluate_with_both_label_sets_reports_their_agreement(tmp_path, capsys):
+def test_a_recall_floor_on_one_label_set_caps_the_accuracy_any_model_has_on_the_other():
+    faces = np.stack([face(seed) for seed in range(8)])
+    # five faces negative (2) in the first set: one negative in the second too, two neutral, one positive, one absent
+    first = labelled(faces[:7], [2, 2, 2, 2, 2, 0, 1])
+    second = labelled(faces[[0, 1, 2, 3, 5, 6, 7]], [2, 1, 1, 0, 0, 1, 1])
+    agreement, _ = compare_labels(first, second)
+
+    def ceiling(floor: float) -> float:
+        return accuracy_ceiling(agreement, first.labels, len(second.labels), 2, floor)
+
+    assert ceiling(0.4) == 1.0  # two negative calls come free: the shared negative face and the absent one
+    assert ceiling(0.6) == 1 - 1 / 7  # a third costs one face the second set labels otherwise
+    assert ceiling(1.0) == 1 - 3 / 7
+
+
+def test_the_tradeoff_bias_meets_each_floor_and_stays_under_the_labels_ceiling():
+    rng = np.random.default_rng(1)
+    faces = np.stack([face(seed) for seed in range(300)])
+    second_labels = rng.integers(0, 3, 300)
+    first_labels = np.where(rng.random(300) < 0.3, 2, second_labels)  # the first set calls more faces negative
+    first_labels[0] = 2
+    first, second = labelled(faces, first_labels.tolist()), labelled(faces, second_labels.tolist())
+    agreement, _ = compare_labels(first, second)
+    probabilities = np.eye(3)[second_labels] * 0.5 + rng.uniform(0.05, 0.3, (300, 3))  # follows the second set
+    probabilities[0] = [1.0, 0.0, 0.0]  # a negative face of the first set no bias moves off positive
+    probabilities /= probabilities.sum(axis=1, keepdims=True)
+
+    points = recall_tradeoff(
+        (probabilities, first_labels), (probabilities, second_labels), agreement, 2, (0.5, 0.8, 1.0)
+    )
+
+    assert [p.floor for p in points] == [0.5, 0.8, 1.0]
+    for point in points[:2]:
+        biased = (np.log(np.maximum(probabilities, 1e-7)) + point.bias).argmax(axis=1)
+        assert (biased[first_labels == 2] == 2).mean() >= point.floor
+        assert point.accuracy == (biased == second_labels).mean() <= point.label_ceiling
+        assert point.smallest_recall == min(metrics(second_labels, biased).per_class[c]["recall"] for c in CLASSES)
+    assert points[0].accuracy > points[1].accuracy and points[1].bias[2] > 0
+    assert points[2].bias is None and points[2].accuracy is None and points[2].label_ceiling < 1
+
+
+def test_evaluate_with_both_label_sets_reports_their_agreement_and_tradeoff(tmp_path, capsys):
     folders = write_image_folders(tmp_path / "fer2013")
     ferplus = write_ferplus(tmp_path / "ferplus")
     out = tmp_path / "report"
+    evaluate = ["evaluate", "--fer2013", str(folders), "--ferplus", str(ferplus), "--out", str(out)]
 
-    assert main(["evaluate", "--fer2013", str(folders), "--ferplus", str(ferplus), "--out", str(out)]) == 0
+    assert main([*evaluate, "--tradeoff", "negative"]) == 0
 
     mapping, names = LabelMapping(), list(FERPLUS_EMOTIONS.values())
     pairs = [
@@ -69,7 +112,14 @@ def test_evaluate_with_both_label_sets_reports_their_agreement(tmp_path, capsys)
     assert report["consensus_privatetest"]["images"] == sum(a == b for a, b in pairs)
     assert report["ferplus_clear_privatetest"]["images"] == report["ferplus_privatetest"]["images"] == 14
     assert (out / "confusion-consensus_privatetest.png").is_file()
-    assert f"agree on {expected:.4f} of the 14 faces" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert f"agree on {expected:.4f} of the 14 faces" in printed
+    tradeoff = report["tradeoff_negative_privatetest"]
+    assert [point["floor"] for point in tradeoff] == [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8]
+    assert all(0 < point["label_ceiling"] <= 1 for point in tradeoff)
+    assert "FER2013 negative recall is at least a floor" in printed and "negative recall >= 0.70: labels" in printed
+    assert main([*evaluate[:3], "--tradeoff", "negative"]) == 2
+    assert "--tradeoff weighs one label set against the other" in capsys.readouterr().err
 
 
 def test_evaluate_views_option_overrides_the_card_and_rejects_unknown_views(tmp_path, capsys):
