@@ -62,6 +62,12 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         )
         parser.add_argument("--max-steps", type=int, help="cap steps per epoch (smoke runs)")
         parser.add_argument(
+            "--seed",
+            type=int,
+            default=13,
+            help="seed of the initial weights, shuffling and augmentation (another seed: another ensemble member)",
+        )
+        parser.add_argument(
             "--init-from", type=Path, help="start from this .keras model's weights (same --alpha, any --input-size)"
         )
         parser.add_argument(

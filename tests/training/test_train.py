@@ -315,6 +315,8 @@ def test_every_train_option_reaches_the_config():
             "fer2013",
             "--aux-weight",
             "0.4",
+            "--seed",
+            "7",
         ]
     )
     config = train_config(args)
@@ -324,7 +326,7 @@ def test_every_train_option_reaches_the_config():
     assert [str(p) for p in config.teachers] == ["t1.tflite", "t2.tflite"] and config.teacher_weight == 0.7
     assert config.dropout == 0.5 and config.weight_decay == 0.001 and config.mixup == 0.2 and config.ema == 0.999
     assert config.erase == 0.25 and config.shrink == 0.3 and config.shrink_jpeg == 30
-    assert str(config.aux_labels) == "fer2013" and config.aux_weight == 0.4
+    assert str(config.aux_labels) == "fer2013" and config.aux_weight == 0.4 and config.seed == 7
     default = train_config(build_parser().parse_args(["train", "--data", "a.csv"]))
     assert default.soft_labels and default.mixup == default.ema == default.erase == default.shrink == 0
-    assert default.shrink_jpeg == 0 and default.aux_labels is None
+    assert default.shrink_jpeg == 0 and default.aux_labels is None and default.seed == 13
