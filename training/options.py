@@ -238,6 +238,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise EngageError("--fit-bias chooses the class bias on PublicTest only (use --split val)")
     if args.tradeoff and not (args.fer2013 and args.ferplus):
         raise EngageError("--tradeoff weighs one label set against the other: give --fer2013 and --ferplus")
+    if args.tradeoff and args.update_card:
+        raise EngageError("--tradeoff sets the card's class bias aside; record the card's figures without it")
     if args.face_size is not None and not 8 <= args.face_size <= 48:
         raise EngageError(f"--face-size must be 8-48 px (the faces are 48x48), got {args.face_size}")
     if any(c.card.mapping != classifiers[0].card.mapping for c in classifiers):

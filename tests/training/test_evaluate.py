@@ -120,6 +120,8 @@ def test_evaluate_with_both_label_sets_reports_their_agreement_and_tradeoff(tmp_
     assert "FER2013 negative recall is at least a floor" in printed and "negative recall >= 0.70: labels" in printed
     assert main([*evaluate[:3], "--tradeoff", "negative"]) == 2
     assert "--tradeoff weighs one label set against the other" in capsys.readouterr().err
+    assert main([*evaluate, "--tradeoff", "negative", "--update-card"]) == 2
+    assert "--tradeoff sets the card's class bias aside" in capsys.readouterr().err
 
 
 def test_evaluate_views_option_overrides_the_card_and_rejects_unknown_views(tmp_path, capsys):
