@@ -77,11 +77,16 @@ def resized(grey: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(grey, (size, size), interpolation=interpolation)
 
 
+def log_probabilities(probabilities: np.ndarray) -> np.ndarray:
+    """Log-probabilities floored at 1e-7: where a class bias is added, at runtime and when one is chosen alike."""
+    return np.log(np.maximum(probabilities, 1e-7))
+
+
 def with_class_bias(probabilities: np.ndarray, bias: list[float]) -> np.ndarray:
     """Probabilities re-weighted by per-class log-probability offsets (the card's `class_bias`), rows summing to 1."""
     if not any(bias):
         return probabilities
-    logits = np.log(np.maximum(probabilities, 1e-7)) + np.asarray(bias, np.float32)
+    logits = log_probabilities(probabilities) + np.asarray(bias, np.float32)
     weights = np.exp(logits - logits.max(axis=-1, keepdims=True))
     return (weights / weights.sum(axis=-1, keepdims=True)).astype(np.float32)
 

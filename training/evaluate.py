@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from monitor.core import CLASSES
-from monitor.model import ExpressionClassifier
+from monitor.model import ExpressionClassifier, log_probabilities
 from training.data import LabelledImages
 
 Scored = tuple[np.ndarray, np.ndarray]  # (probabilities, labels) of one label set
@@ -157,7 +157,7 @@ def bias_grid(limit: float = 1.5, step: float = 0.05) -> list[np.ndarray]:
 def fit_class_bias(scored: dict[str, Scored]) -> np.ndarray:
     """Log-probability offsets per class (positive fixed at 0) that maximise the balanced accuracy averaged over
     label sets, given each set's (probabilities, labels); a grid search, ties broken towards the smaller offset."""
-    logs = [(np.log(np.maximum(p, 1e-7)), labels) for p, labels in scored.values()]
+    logs = [(log_probabilities(p), labels) for p, labels in scored.values()]
 
     def score(bias: np.ndarray) -> tuple[float, float]:
         balanced = np.mean([metrics(labels, (log + bias).argmax(axis=1)).balanced_accuracy for log, labels in logs])
@@ -203,7 +203,7 @@ def recall_tradeoff(
     """For each floor on the first set's recall of `cls`: the labels' ceiling on the second set's accuracy, and the
     class bias (over `bias_grid`) giving the model's best accuracy on the second set while its recall meets it."""
     (first_p, first_labels), (second_p, second_labels) = first, second
-    first_log, second_log = np.log(np.maximum(first_p, 1e-7)), np.log(np.maximum(second_p, 1e-7))
+    first_log, second_log = log_probabilities(first_p), log_probabilities(second_p)
     of_class = first_labels == cls
     candidates = []
     for bias in bias_grid():
