@@ -7,6 +7,7 @@ import numpy as np
 
 from monitor.cli import main
 from monitor.core import CLASSES
+from monitor.model import log_probabilities
 from tests.training.fer_fixtures import face, rows, write_ferplus, write_image_folders
 from training.data import LabelledImages
 from training.evaluate import accuracy_ceiling, compare_labels, fit_class_bias, match_faces, metrics, recall_tradeoff
@@ -83,7 +84,7 @@ def test_the_tradeoff_bias_meets_each_floor_and_stays_under_the_labels_ceiling()
 
     assert [p.floor for p in points] == [0.5, 0.8, 1.0]
     for point in points[:2]:
-        biased = (np.log(np.maximum(probabilities, 1e-7)) + point.bias).argmax(axis=1)
+        biased = (log_probabilities(probabilities) + point.bias).argmax(axis=1)
         assert (biased[first_labels == 2] == 2).mean() >= point.floor
         assert point.accuracy == (biased == second_labels).mean() <= point.label_ceiling
         assert point.smallest_recall == min(metrics(second_labels, biased).per_class[c]["recall"] for c in CLASSES)
