@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -13,11 +14,15 @@ from monitor.aggregate import IntervalAggregator
 from monitor.align import face_crop
 from monitor.core import now
 from monitor.detect import FaceDetector
+from monitor.errors import EngageError
 from monitor.model import ExpressionClassifier
 from monitor.source import valid_frame
-from monitor.store import HEARTBEAT_S, SessionWriter
+from monitor.store import HEARTBEAT_S, Marker, SessionWriter
+from monitor.store.writebehind import WriteBehind
 from monitor.track import IoUTracker
 from monitor.types import Detection, FrameResult, IntervalAggregate
+
+FINISH_WAIT_S = 60.0  # at the end, how long a busy store is waited for before the held intervals are given up
 
 
 @dataclass(frozen=True)
@@ -48,7 +53,10 @@ class PipelineSettings:
 
 
 class Pipeline:
-    """Turns frames of one session into interval aggregates, committing each interval as it closes."""
+    """Turns frames of one session into interval aggregates, committing each interval as it closes.
+
+    Only the session's creation waits for the store; every later write goes through `self.writer`, which
+    never blocks the frames and holds what a busy store refuses until it takes it (`WriteBehind`)."""
 
     def __init__(
         self,
@@ -75,6 +83,7 @@ class Pipeline:
             room=recording.room,
             host=recording.host,
         )
+        self.writer = WriteBehind(store, self.session_id)
         self._beat_at = time.monotonic()
         self.frames = 0
         self.last_offset_s = 0.0
@@ -130,17 +139,38 @@ class Pipeline:
     def _heartbeat(self) -> None:
         """Tell readers the session is alive, at most every HEARTBEAT_S (intervals closing also do)."""
         if time.monotonic() - self._beat_at >= HEARTBEAT_S:
-            self.store.heartbeat(self.session_id)
+            self.writer.heartbeat()
             self._beat_at = time.monotonic()
 
-    def finish(self, status: str = "completed", end_offset_s: float | None = None) -> None:
-        """Flush the window in progress and record the session's end status."""
+    def mark(self, text: str, offset_s: float) -> None:
+        """A marker at `offset_s` seconds of session time."""
+        self.writer.add_marker(Marker(offset_s, now(), text))
+
+    def flush(self, timeout_s: float = 30.0) -> bool:
+        """Wait until every interval closed so far is in the store; False if it is still busy after `timeout_s`."""
+        return self.writer.wait(timeout_s)
+
+    def finish(
+        self,
+        status: str = "completed",
+        end_offset_s: float | None = None,
+        *,
+        wait_s: float = FINISH_WAIT_S,
+        notify: Callable[[str], None] | None = None,
+    ) -> None:
+        """Flush the window in progress and record the session's end status, waiting at most `wait_s` for a busy
+        store (telling `notify` why); an EngageError if it still refuses, naming what could not be written."""
         end = self.last_offset_s if end_offset_s is None else end_offset_s
         self._store(self.aggregator.flush(end))
-        self.store.finish_session(self.session_id, status, self.start_wall + timedelta(seconds=end))
+        self.writer.finish(status, self.start_wall + timedelta(seconds=end))
+        if not self.writer.close(wait_s, notify):
+            raise EngageError(
+                f"{self.writer.status}; gave up after {wait_s:.0f} s: session {self.session_id} keeps what was "
+                "written and reads as interrupted"
+            )
 
     def _store(self, closed: list[IntervalAggregate]) -> None:
         for aggregate in closed:
-            self.store.add_interval(self.session_id, aggregate)
+            self.writer.add_interval(aggregate)
             self.last_interval = aggregate
             self._beat_at = time.monotonic()

@@ -10,26 +10,27 @@ from contextlib import contextmanager
 import cv2
 
 from monitor.console import StatusLine, format_duration, info, progress_bar, status_text, warn
-from monitor.core import now
 from monitor.pipeline import Pipeline
 from monitor.preview import PreviewWindow
 from monitor.source import Frame, LatestFrameReader, frame_count, media_fps, sample_video
-from monitor.store import Marker
 from monitor.store.outbox import Sender
+
+STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 
 
 @contextmanager
-def sigterm_as_interrupt() -> Iterator[None]:
-    """Let `kill` (SIGTERM) end a session as cleanly as Ctrl-C does."""
+def stop_signals_as_interrupt() -> Iterator[None]:
+    """Let `kill` (SIGTERM) and a closed terminal (SIGHUP) end a session as cleanly as Ctrl-C does."""
 
     def interrupt(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
 
-    previous = signal.signal(signal.SIGTERM, interrupt)
+    previous = {number: signal.signal(number, interrupt) for number in STOP_SIGNALS}
     try:
         yield
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for number, handler in previous.items():
+            signal.signal(number, handler)
 
 
 def run_live(
@@ -42,7 +43,7 @@ def run_live(
     next_due = started
     shown_interval = None
     try:
-        with sigterm_as_interrupt(), StatusLine() as status:
+        with stop_signals_as_interrupt(), StatusLine() as status:
             reader.start()
             while not reader.finished.is_set():
                 time.sleep(max(0.0, next_due - time.monotonic()))
@@ -62,46 +63,48 @@ def run_live(
                 shown_interval = pipeline.last_interval
                 if sender and new_interval:
                     sender.nudge()
-                sending = sender.status if sender else ""
-                status.update(
-                    status_text(elapsed, fps, faces, engagement, reader.connected, sending), force=new_interval
-                )
+                store = "; ".join(filter(None, [pipeline.writer.status, sender.status if sender else ""]))
+                status.update(status_text(elapsed, fps, faces, engagement, reader.connected, store), force=new_interval)
                 if preview and result is not None:
                     key = preview.show(image, result)
                     if key == "q":
                         break
                     if key == "m":
-                        pipeline.store.add_marker(pipeline.session_id, Marker(elapsed, now(), "marker"))
+                        pipeline.mark("marker", elapsed)
     except KeyboardInterrupt:
         pass
     except BaseException:
-        pipeline.finish("interrupted", time.monotonic() - started)
+        pipeline.finish("interrupted", time.monotonic() - started, notify=warn)
         raise
     finally:
         reader.stop()
         if preview:
             preview.close()
-    pipeline.finish("completed", time.monotonic() - started)
+    pipeline.finish("completed", time.monotonic() - started, notify=warn)
 
 
 def run_analyze(pipeline: Pipeline, capture: cv2.VideoCapture) -> None:
-    """Analyze a recording as fast as possible; session time is media time."""
+    """Analyze a recording as fast as possible; session time is media time. Ctrl-C, SIGTERM and SIGHUP end it
+    cleanly: the session keeps what was analyzed and is marked interrupted."""
     duration = frame_count(capture) / media_fps(capture)
+    status = "completed"
     try:
-        with sigterm_as_interrupt(), progress_bar() as progress:
+        with stop_signals_as_interrupt(), progress_bar() as progress:
             task = progress.add_task("analyze", total=duration or None, detail="")
             frame: Frame | None = None
             for frame in sample_video(capture, pipeline.settings.fps):
                 result = pipeline.process(frame.image, frame.offset_s)
                 detail = f"{format_duration(frame.offset_s)}  faces {len(result.faces) if result else 0}"
-                progress.update(task, completed=frame.offset_s, detail=detail)
+                store = pipeline.writer.status
+                progress.update(task, completed=frame.offset_s, detail=f"{detail}  [{store}]" if store else detail)
             end = duration or (frame.offset_s if frame else 0.0)
             progress.update(task, completed=end)
-    except BaseException as exc:
-        if isinstance(exc, KeyboardInterrupt):
-            warn("analysis stopped early; the session keeps what was analyzed")
-        pipeline.finish("interrupted")
+    except KeyboardInterrupt:
+        warn("analysis stopped early; the session keeps what was analyzed")
+        status, end = "interrupted", pipeline.last_offset_s
+    except BaseException:
+        pipeline.finish("interrupted", notify=warn)
         raise
     finally:
         capture.release()
-    pipeline.finish("completed", end)
+    pipeline.finish(status, end, notify=warn)

@@ -30,6 +30,7 @@ def test_pipeline_writes_each_interval_as_it_closes_and_finishes_the_session(tmp
         result = pipeline.process(render_frame(640, 360, 3, step / 2), step / 2)
         assert len(result.faces) == 3
         assert set(result.timings_ms) == {"detect", "classify", "track", "store"}
+    assert pipeline.flush()
     stored = interval_table(pipeline.store.intervals(pipeline.session_id))
     assert stored["interval"].tolist() == [0]  # 0-5 s closed at the frame at 5.0 s
     assert stored["frames"].tolist() == [10] and stored["tracks"].tolist() == [3]
