@@ -130,6 +130,7 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("paths", nargs="+", type=Path, metavar="IMAGE_OR_FOLDER")
     classify.add_argument("--no-detect", action="store_true", help="treat each image as one face crop")
     classify.add_argument("--csv", type=Path, help="write the rows to this CSV instead of printing a table")
+    classify.add_argument("--force", action="store_true", help="replace an existing --csv file (never a database)")
     _add_model_options(classify)
 
     sessions = commands.add_parser("sessions", help="list recorded sessions")
@@ -139,8 +140,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(show)
     export = commands.add_parser("export", help="export sessions as CSV")
     export.add_argument("session", nargs="?", help="session id or name prefix")
-    export.add_argument("-o", "--output", type=Path, help="output file (or folder with --all --split)")
+    export.add_argument("-o", "--output", type=Path, help="output file, or - for standard output")
     export.add_argument("--all", action="store_true", help="export every session into one file with a session column")
+    export.add_argument("--force", action="store_true", help="replace an existing file (never a database)")
     _add_db(export)
     mark = commands.add_parser("mark", help="add a time-stamped marker to the running session")
     mark.add_argument("text")

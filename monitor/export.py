@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
+import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -36,14 +40,56 @@ def csv_text(table: pd.DataFrame) -> str:
     return table.to_csv(index=False, float_format="%.4f", lineterminator="\n")
 
 
-def write_csv(table: pd.DataFrame, path: Path) -> Path:
-    """Write `csv_text(table)` as UTF-8."""
+SQLITE_HEADER = b"SQLite format 3\x00"
+STDOUT = Path("-")
+
+
+def write_csv(table: pd.DataFrame, path: Path, *, force: bool = False, protected: Sequence[Path] = ()) -> Path:
+    """Write `csv_text(table)` as UTF-8 to `path` (`-`: standard output), all or nothing: through a temporary
+    file renamed into place. Never onto a database (any SQLite file, or a `protected` store and its journals);
+    an existing file only with `force`."""
+    text = csv_text(table)
+    if path == STDOUT:
+        sys.stdout.write(text)
+        return path
+    _check_target(path, force, protected)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(csv_text(table), encoding="utf-8")
+        with tempfile.NamedTemporaryFile(
+            "w", encoding="utf-8", newline="", dir=path.parent, prefix=f".{path.name}.", suffix=".tmp", delete=False
+        ) as temporary:
+            try:
+                temporary.write(text)
+                temporary.flush()
+                os.fsync(temporary.fileno())
+            except OSError:
+                os.unlink(temporary.name)
+                raise
+        os.replace(temporary.name, path)
     except OSError as exc:
-        raise EngageError(f"cannot write {path}: {exc.strerror or exc}") from None
+        raise EngageError(f"cannot write {path}: {exc.strerror or exc}; nothing was written") from None
     return path
+
+
+def _check_target(path: Path, force: bool, protected: Sequence[Path]) -> None:
+    target = path.resolve()
+    for store in protected:
+        store = store.resolve()
+        if target in (store, *(store.with_name(store.name + suffix) for suffix in ("-wal", "-shm", "-journal"))):
+            raise EngageError(f"-o {path}: that is the session database in use; choose another file name")
+    if target.is_dir():
+        raise EngageError(f"-o {path}: is a folder; give a file name")
+    if not target.exists():
+        return
+    try:
+        with target.open("rb") as existing:
+            is_database = existing.read(len(SQLITE_HEADER)) == SQLITE_HEADER
+    except OSError as exc:
+        raise EngageError(f"-o {path}: cannot be read ({exc.strerror}); choose another file name") from None
+    if is_database:
+        raise EngageError(f"-o {path}: is a SQLite database, never overwritten by an export; choose another file name")
+    if not force:
+        raise EngageError(f"-o {path}: exists; add --force to replace it")
 
 
 def safe_name(text: str) -> str:

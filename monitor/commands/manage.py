@@ -10,7 +10,7 @@ from datetime import timedelta
 from monitor.console import format_duration, info, shown
 from monitor.core import CLASSES, now
 from monitor.errors import EngageError
-from monitor.store import Marker, SessionInfo, StoreLocation, open_store
+from monitor.store import OUTBOX_DB, Marker, SessionInfo, StoreLocation, open_store
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
@@ -70,7 +70,7 @@ def cmd_show(args: argparse.Namespace) -> int:
 def cmd_export(args: argparse.Namespace) -> int:
     import pandas as pd
 
-    from monitor.export import all_csv_name, default_csv_name, session_table, write_csv
+    from monitor.export import STDOUT, all_csv_name, default_csv_name, session_table, write_csv
 
     if bool(args.session) == bool(args.all):
         raise EngageError("give one SESSION or --all")
@@ -80,7 +80,10 @@ def cmd_export(args: argparse.Namespace) -> int:
             raise EngageError("no sessions to export")
         table = pd.concat([session_table(store, s) for s in sessions], ignore_index=True)
     output = args.output or (all_csv_name(args.room) if args.all else default_csv_name(sessions[0]))
-    info(f"{len(table)} interval(s) of {len(sessions)} session(s) written to {write_csv(table, output)}")
+    protected = [location.path for location in (args.db,) if location.is_local]
+    written = write_csv(table, output, force=args.force, protected=[*protected, OUTBOX_DB])
+    if written != STDOUT:
+        info(f"{len(table)} interval(s) of {len(sessions)} session(s) written to {written}")
     return 0
 
 

@@ -134,7 +134,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     detector = None if args.no_detect else create_detector(args.detector, args.face_score)
     table = classify_images(args.paths, ExpressionClassifier(args.model), detector)
     if args.csv:
-        info(f"{len(table)} face(s) written to {write_csv(table, args.csv)}")
+        info(f"{len(table)} face(s) written to {write_csv(table, args.csv, force=args.force)}")
         return 0
     view = Table(*table.columns)
     for row in table.itertuples(index=False):

@@ -14,6 +14,7 @@ from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import Marker, open_store
 from monitor.tables import interval_table
+from tests.conftest import fill_disk
 from tests.factories import ROOM
 
 
@@ -140,3 +141,36 @@ def test_corrupt_database_is_exit_2_and_left_untouched(tmp_path, capsys):
     assert main(["sessions", "--db", str(db)]) == 2
     assert "cannot be used" in capsys.readouterr().err
     assert db.read_bytes() == b"garbage" * 1000
+
+
+def test_export_never_writes_onto_a_database(recorded, tmp_path, capsys):
+    before = recorded.read_bytes()
+    assert main(["export", "--all", "--db", str(recorded), "-o", str(recorded), "--force"]) == 2
+    assert "session database in use" in capsys.readouterr().err
+    assert recorded.read_bytes() == before
+    other = tmp_path / "other.db"
+    open_store(other).close()
+    assert main(["export", "1", "--db", str(recorded), "-o", str(other), "--force"]) == 2
+    assert "is a SQLite database, never overwritten" in capsys.readouterr().err
+    assert main(["sessions", "--db", str(recorded)]) == 0 and main(["sessions", "--db", str(other)]) == 0
+
+
+def test_export_replaces_a_file_only_with_force_and_writes_to_stdout_with_a_dash(recorded, tmp_path, capsys):
+    out = tmp_path / "week1.csv"
+    out.write_text("my notes")
+    assert main(["export", "1", "--db", str(recorded), "-o", str(out)]) == 2
+    assert "exists; add --force" in capsys.readouterr().err and out.read_text() == "my notes"
+    assert main(["export", "1", "--db", str(recorded), "-o", str(out), "--force"]) == 0
+    assert read_csv(out)["interval"].tolist() == [0, 1, 2, 3, 4]
+    capsys.readouterr()
+    assert main(["export", "1", "--db", str(recorded), "-o", "-"]) == 0
+    assert capsys.readouterr().out == out.read_text()
+    assert not (tmp_path / "-").exists()
+
+
+def test_export_to_a_full_disk_is_one_line_and_leaves_no_file(recorded, small_disk, capsys):
+    fill_disk(small_disk)
+    assert main(["export", "1", "--db", str(recorded), "-o", str(small_disk / "week1.csv")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "No space left on device; nothing was written" in err
+    assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]

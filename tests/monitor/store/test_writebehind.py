@@ -1,10 +1,7 @@
 """A recording never stops for its store: a lock held past SQLite's busy timeout, or a full disk, in the middle of a
 recording holds the intervals in memory, and every one of them arrives once the store is free again."""
 
-import os
-import shutil
 import sqlite3
-import subprocess
 import threading
 import time
 
@@ -17,6 +14,7 @@ from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import open_store
 from monitor.store.writebehind import WriteBehind
+from tests.conftest import fill_disk
 from tests.factories import ROOM, START, aggregate
 
 LOCK_HELD_S = 14.0  # longer than the store's 10 s busy timeout
@@ -72,40 +70,12 @@ def test_a_lock_held_past_the_busy_timeout_mid_recording_loses_no_interval(tmp_p
     assert pipeline.writer.status == ""
 
 
-@pytest.fixture
-def small_disk(tmp_path):
-    """A 1 MiB file system of its own (tmpfs; needs root, as in CI)."""
-    if os.geteuid() != 0 or not shutil.which("mount"):
-        pytest.skip("mounting a small file system needs root")
-    folder = tmp_path / "disk"
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True)
-    if mounted.returncode:
-        pytest.skip(f"cannot mount a tmpfs here: {mounted.stderr.decode().strip()}")
-    yield folder
-    subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder):
-    """Fill the file system until it has no byte left; the file that did it."""
-    filler = folder / "filler"
-    fd = os.open(filler, os.O_WRONLY | os.O_CREAT)
-    for chunk in (65536, 4096, 512, 1):
-        try:
-            while True:
-                os.write(fd, b"\0" * chunk)
-        except OSError:
-            pass
-    os.close(fd)
-    return filler
-
-
 def test_a_disk_filling_up_mid_recording_loses_no_interval(small_disk, tiny_model):
     store, pipeline = recording(small_disk / "s.db", tiny_model)
     for step in range(4):
         pipeline.process(render_frame(640, 360, 3, step / 2), step / 2)
     assert pipeline.flush()
-    filler = fill(small_disk)
+    filler = fill_disk(small_disk)
     for step in range(4, 20):
         pipeline.process(render_frame(640, 360, 3, step / 2), step / 2)
     assert not pipeline.flush(2.0)
@@ -122,7 +92,7 @@ def test_a_store_that_stays_full_ends_the_session_with_one_line_and_keeps_what_w
     for step in range(5):
         pipeline.process(render_frame(640, 360, 3, step / 2), step / 2)
     assert pipeline.flush()
-    fill(small_disk)
+    fill_disk(small_disk)
     for step in range(5, 8):
         pipeline.process(render_frame(640, 360, 3, step / 2), step / 2)
     messages = []
@@ -138,7 +108,7 @@ def test_a_store_that_stays_full_ends_the_session_with_one_line_and_keeps_what_w
 def test_beyond_the_memory_bound_the_oldest_held_intervals_are_dropped_and_counted(small_disk):
     store = open_store(small_disk / "s.db")
     session = store.create_session("bounded", "test", {}, START, room=ROOM, host="test")
-    filler = fill(small_disk)
+    filler = fill_disk(small_disk)
     writer = WriteBehind(store, session, max_held=3)
     for index in range(6):
         writer.add_interval(aggregate(index))
