@@ -20,7 +20,9 @@ INTERVAL_RANGE = (1.0, 3600.0)
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> NoReturn:
-        self.exit(2, f"{self.prog}: error: {message}\n")
+        from monitor.text import printable
+
+        self.exit(2, f"{self.prog}: error: {printable(message)}\n")
 
 
 def _bounded(kind: str, low: float, high: float) -> Callable[[str], float]:
@@ -197,7 +199,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return handler(args) or 0
     except EngageError as exc:
-        print(f"engage: error: {exc}", file=sys.stderr)
+        from monitor.console import error_line
+
+        print(error_line(exc), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("engage: stopped", file=sys.stderr)

@@ -10,8 +10,11 @@ from types import TracebackType
 
 from rich.console import Console
 from rich.live import Live
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 from rich.text import Text
+
+from monitor.text import printable
 
 console = Console(stderr=True, highlight=False)  # messages, status and progress
 output = Console(highlight=False, width=120)  # tables: the command's result, on stdout
@@ -23,11 +26,16 @@ PRIVACY_NOTICE = (
 
 
 def warn(message: str) -> None:
-    console.print(f"[yellow]warning:[/] {message}")
+    console.print(f"[yellow]warning:[/] {escape(printable(message))}", soft_wrap=True)
 
 
 def info(message: str) -> None:
-    console.print(message)
+    console.print(escape(printable(message)), soft_wrap=True)
+
+
+def error_line(message: object) -> str:
+    """The one line `engage` prints for an error."""
+    return f"engage: error: {printable(message)}"
 
 
 def format_duration(seconds: float) -> str:

@@ -11,10 +11,12 @@ from monitor.console import format_duration, info, shown
 from monitor.core import CLASSES, now
 from monitor.errors import EngageError
 from monitor.store import OUTBOX_DB, Marker, SessionInfo, StoreLocation, open_store
+from monitor.text import printable
 
 
 def cmd_sessions(args: argparse.Namespace) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from monitor.console import output
 
@@ -28,8 +30,8 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     for s in sessions:
         view.add_row(
             str(s.id),
-            s.name,
-            s.room,
+            Text(printable(s.name)),
+            Text(printable(s.room)),
             f"{s.started_at:%Y-%m-%d %H:%M}",
             format_duration(s.duration_s),
             s.status,
@@ -50,9 +52,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         markers = store.markers(session.id)
     summary = summarize(intervals)
     lines = [
-        f"session {session.id}: {session.name} ({session.status})",
-        f"room        {session.room} (recorded on {session.host})",
-        f"source      {session.source}",
+        f"session {session.id}: {printable(session.name)} ({session.status})",
+        f"room        {printable(session.room)} (recorded on {printable(session.host)})",
+        f"source      {printable(session.source)}",
         f"started     {session.started_at:%Y-%m-%d %H:%M:%S %z}   duration {format_duration(summary.duration_s)}",
         f"engagement  mean {shown(summary.mean_engagement)}   median {shown(summary.median_engagement)}   "
         f"(p_positive + 0.5 p_neutral, 0..1)",
@@ -62,7 +64,7 @@ def cmd_show(args: argparse.Namespace) -> int:
     if summary.lowest:
         lows = ", ".join(f"{format_duration(m.offset_s)} ({m.engagement:.2f})" for m in summary.lowest)
         lines.append(f"lowest      {lows}")
-    lines += [f"marker      {format_duration(m.offset_s)} {m.text}" for m in markers]
+    lines += [f"marker      {format_duration(m.offset_s)} {printable(m.text)}" for m in markers]
     print("\n".join(lines))
     return 0
 

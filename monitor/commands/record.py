@@ -16,6 +16,7 @@ from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
 from monitor.store.outbox import Sender
+from monitor.text import printable
 
 
 def _default_name(source: str) -> str:
@@ -49,7 +50,7 @@ def recording_store(location: StoreLocation, outbox: Path) -> Iterator[tuple[Sql
             if state.queued or not state.reachable:
                 warn(
                     f"{state.error or 'central store busy'}: {state.queued} intervals wait in {outbox}; "
-                    f"`engage sync --db {location}` sends them (the next `engage live` does too)"
+                    "`engage sync` with the same --db or $ENGAGE_DB sends them (the next `engage live` does too)"
                 )
             else:
                 info(f"all intervals sent to {location}")
@@ -126,6 +127,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_classify(args: argparse.Namespace) -> int:
     from rich.table import Table
+    from rich.text import Text
 
     from monitor.classify import classify_images
     from monitor.console import output
@@ -138,7 +140,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
         return 0
     view = Table(*table.columns)
     for row in table.itertuples(index=False):
-        view.add_row(*(f"{v:.3f}" if isinstance(v, float) else str(v) for v in row))
+        view.add_row(*(Text(f"{v:.3f}" if isinstance(v, float) else printable(v)) for v in row))
     output.print(view)
     info(f"{len(table)} face(s) in {table['file'].nunique() if len(table) else 0} image(s)")
     if table.empty:

@@ -11,6 +11,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError
 
 from monitor.errors import EngageError
+from monitor.text import SECRET_KEY, redacted
 
 DEFAULT_DB = Path("sessions") / "engage.db"
 OUTBOX_DB = Path("sessions") / "outbox.db"
@@ -57,24 +58,18 @@ class StoreLocation:
     def __str__(self) -> str:
         if self.is_local:
             return str(self.path)
-        return self.url.set(drivername="postgresql").render_as_string(hide_password=True)
+        return redacted(self.url.set(drivername="postgresql").render_as_string(hide_password=True))
 
     def scrub(self, message: str) -> str:
-        """`message` (say, a driver's error) with this location's password blanked out."""
-        password = self.url.password
-        return message.replace(str(password), "***") if password else message
+        """`message` (say, a driver's error) with this location's passwords blanked out, wherever they stand."""
+        secrets = [self.url.password, *(v for k, v in self.url.query.items() if SECRET_KEY.fullmatch(k))]
+        for secret in secrets:
+            for value in secret if isinstance(secret, tuple) else (secret,):
+                if value:
+                    message = message.replace(str(value), "***")
+        return redacted(message)
 
     def engine(self) -> sa.Engine:
         if self.is_local:
             return sa.create_engine(self.url, connect_args={"timeout": 10, "check_same_thread": False})
         return sa.create_engine(self.url, pool_pre_ping=True, pool_size=2, connect_args={"connect_timeout": 5})
-
-
-def redacted(text: str) -> str:
-    """A URL-ish string with anything between '://' user ':' and '@' hidden."""
-    head, _, rest = text.partition("://")
-    credentials, at, host = rest.rpartition("@")
-    if not at:
-        return text
-    user = credentials.split(":", 1)[0]
-    return f"{head}://{user}:***@{host}" if ":" in credentials else text
