@@ -7,6 +7,7 @@ import functools
 import hmac
 import os
 import socket
+from collections.abc import Sequence
 from pathlib import Path
 
 import flask
@@ -15,7 +16,8 @@ from dash import Dash, html
 from dashboards import callbacks, layout
 from monitor.console import info, warn
 from monitor.errors import EngageError
-from monitor.store import SqlStore, StoreLocation, open_store
+from monitor.store import SessionReader, StoreLocation, open_store
+from monitor.store.scope import RoomScope
 
 ASSETS = Path(__file__).parent / "assets"
 PASSWORD_ENV = "ENGAGE_DASHBOARD_PASSWORD"
@@ -23,23 +25,26 @@ LOCAL_HOSTS = ("127.0.0.1", "localhost", "::1")
 
 
 def create_app(
-    where: StoreLocation | str | os.PathLike[str], room: str | None = None, password: str | None = None
+    where: StoreLocation | str | os.PathLike[str], rooms: Sequence[str] = (), password: str | None = None
 ) -> Dash:
-    """The dashboard; with a `password`, every request needs it (HTTP basic auth, any user name)."""
+    """The dashboard; with `rooms`, it reads those rooms' lectures and no other (a hard scope, whatever a request
+    asks); with a `password`, every request needs it (HTTP basic auth, any user name)."""
     location = StoreLocation.of(where)
     app = Dash(__name__, title="engage", assets_folder=str(ASSETS), suppress_callback_exceptions=True)
 
     @functools.cache
-    def store() -> SqlStore:  # opened at the first request that finds it (a new SQLite file may come later)
-        return open_store(location, create=False)
+    def store() -> SessionReader:  # opened at the first request that finds it (a new SQLite file may come later)
+        opened = open_store(location, create=False)
+        return RoomScope(opened, rooms) if rooms else opened
 
     def serve_layout() -> html.Div:
         if location.is_local and not location.path.is_file():
             return layout.empty_page(str(location))
-        sessions, rooms = store().sessions(room, layout.LECTURES_SHOWN), store().rooms()
-        if not rooms:
+        first = rooms[0] if len(rooms) == 1 else None
+        sessions, known = store().sessions(first, layout.LECTURES_SHOWN), store().rooms()
+        if not known:
             return layout.empty_page(str(location))
-        return layout.page(sessions, rooms, room)
+        return layout.page(sessions, known, first)
 
     app.layout = serve_layout
     callbacks.register(app, store)
@@ -66,16 +71,18 @@ def _require_password(server: flask.Flask, password: str) -> None:
         )
 
 
-def serve(location: StoreLocation, host: str, port: int, room: str | None = None) -> None:
+def serve(location: StoreLocation, host: str, port: int, rooms: Sequence[str] = ()) -> None:
     password = os.environ.get(PASSWORD_ENV) or None
     if host not in LOCAL_HOSTS and not password:
         raise EngageError(f"--host {host} opens the dashboard to other machines: set {PASSWORD_ENV} to a password")
     if not location.is_local or location.path.exists():
         open_store(location, create=False).close()  # unreachable, corrupt or foreign: one line, here
     _check_free(host, port)
-    app = create_app(location, room, password)
+    app = create_app(location, rooms, password)
     if host not in LOCAL_HOSTS:
         warn(f"the dashboard is reachable from other machines at {host}:{port} (password from ${PASSWORD_ENV})")
+    if rooms:
+        info(f"showing room{'s' if len(rooms) > 1 else ''} {', '.join(rooms)} only")
     info(f"engage dashboard on http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ (Ctrl-C to stop)")
     app.run(host=host, port=port, debug=False)
 

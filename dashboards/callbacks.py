@@ -11,6 +11,7 @@ from dashboards.figures import compare_figure, timeline_figure
 from dashboards.layout import LECTURES_SHOWN, lectures_note, room_options, session_rows, summary_cards
 from monitor.console import format_duration, shown
 from monitor.core import CLASSES
+from monitor.errors import EngageError
 from monitor.export import csv_text, default_csv_name, session_table
 from monitor.report import summarize
 from monitor.store import SessionReader
@@ -61,7 +62,10 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
         if not selected:
             return go.Figure(layout={"title": "Select a lecture in the list above"}), []
         s = store()
-        chosen = [s.session(i) for i in selected]
+        try:
+            chosen = [s.session(i) for i in selected]
+        except EngageError:  # deleted meanwhile, or another room's lecture (outside --room)
+            return go.Figure(layout={"title": "That lecture is not in the store; choose another"}), []
         intervals = {info.id: interval_table(s.intervals(info.id)) for info in chosen}
         markers = s.markers(chosen[0].id)
         if view == "compare":
@@ -98,6 +102,9 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
         if not selected:
             return no_update
         s = store()
-        info = s.session(selected[0])
+        try:
+            info = s.session(selected[0])
+        except EngageError:
+            return no_update
         table = session_table(s, info)
         return dcc.send_string(csv_text(table), default_csv_name(info).name)

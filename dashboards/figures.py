@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from collections.abc import Sequence
 
@@ -54,9 +55,15 @@ def _segments(mask: pd.Series) -> list[pd.Index]:
     return runs
 
 
+def plain(text: str) -> str:
+    """User text (names, rooms, markers) shown by plotly as written: its pseudo-HTML tags become entities."""
+    return html.escape(text, quote=False)
+
+
 def _layout(fig: go.Figure, title: str) -> go.Figure:
+    """Shared styling; `title` is user text."""
     fig.update_layout(
-        title={"text": title, "x": 0.01},
+        title={"text": plain(title), "x": 0.01},
         font=FONT,
         template="plotly_white",
         hovermode="x unified",
@@ -137,7 +144,7 @@ def timeline_figure(
             x=marker.offset_s / 60,
             y=1.02,
             yref="paper",
-            text=marker.text,
+            text=plain(marker.text),
             showarrow=False,
             font={"size": 13, "color": "#34495E"},
             xanchor="left",
@@ -159,14 +166,14 @@ def timeline_figure(
 
 
 def compare_figure(sessions: dict[str, pd.DataFrame], window: int = 1) -> go.Figure:
-    """Engagement of several sessions overlaid on minutes since each one's start."""
+    """Engagement of several sessions overlaid on minutes since each one's start; the keys name the legend."""
     fig = go.Figure()
     for k, (name, intervals) in enumerate(sessions.items()):
         fig.add_trace(
             go.Scatter(
                 x=_minutes(intervals),
                 y=smooth(intervals["engagement"], window),
-                name=name,
+                name=plain(name),
                 mode="lines+markers",
                 connectgaps=False,
                 marker={"size": 4},

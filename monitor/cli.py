@@ -172,7 +172,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="address to bind (default: %(default)s, this machine; any other needs $ENGAGE_DASHBOARD_PASSWORD)",
     )
     dashboard.add_argument("--port", type=_port, default=8050)
-    _add_db(dashboard)
+    _add_db(dashboard, room="none")
+    dashboard.add_argument(
+        "--room",
+        action="append",
+        help="serve only this room's lectures; repeat for a group of rooms (default: every room)",
+    )
 
     train = commands.add_parser("train", help="train the expression model (needs TensorFlow)")
     _add_training_options(train, "train")

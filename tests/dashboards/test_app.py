@@ -3,7 +3,7 @@
 import base64
 import socket
 
-from dash import html
+from dash import html, no_update
 
 from dashboards.app import create_app
 from monitor.cli import main
@@ -70,3 +70,42 @@ def test_with_a_password_every_request_needs_it(tmp_path):
     assert client.get("/", headers={"Authorization": f"Basic {wrong}"}).status_code == 401
     right = base64.b64encode(b"teacher:staff-only").decode()
     assert client.get("/_dash-layout", headers={"Authorization": f"Basic {right}"}).status_code == 200
+
+
+def test_room_is_a_hard_scope_whatever_the_browser_asks(tmp_path):
+    db = tmp_path / "engage.db"
+    _two_rooms(db)
+    with open_store(db) as store:
+        chemistry = store.resolve("Chemistry").id
+        sid = store.create_session("Biology", "camera 0", {}, START, room="D4", host="test")
+        store.add_interval(sid, aggregate(0))
+    app = create_app(db, rooms=["B12", "D4"])
+    page = str(app.layout())
+    assert "'B12'" in page and "'D4'" in page and "C3" not in page and "Chemistry" not in page
+    rows, _, options, _ = _callback(app, "..sessions-table.data")(None, "C3", [])
+    assert rows == [] and [o["value"] for o in options] == ["", "B12", "D4"]
+    rows, *_ = _callback(app, "..sessions-table.data")(None, "", [])
+    assert {r["name"] for r in rows} == {"Physics", "Biology"}
+    figure, cards = _callback(app, "..main-graph.figure")([chemistry], "timeline", 1, None)
+    assert "not in the store" in figure.layout.title.text and cards == []
+    assert _callback(app, "download.data")(1, [chemistry]) is no_update
+
+
+def test_an_unknown_lecture_id_is_an_answer_not_a_server_error(tmp_path):
+    db = tmp_path / "engage.db"
+    _two_rooms(db)
+    client = create_app(db).server.test_client()
+    client.get("/")
+    request = {
+        "output": "..main-graph.figure...summary.children..",
+        "outputs": [{"id": "main-graph", "property": "figure"}, {"id": "summary", "property": "children"}],
+        "inputs": [
+            {"id": "sessions-table", "property": "selected_row_ids", "value": [999]},
+            {"id": "view", "property": "value", "value": "timeline"},
+            {"id": "smoothing", "property": "value", "value": 1},
+            {"id": "refresh", "property": "n_intervals", "value": None},
+        ],
+        "changedPropIds": ["sessions-table.selected_row_ids"],
+    }
+    answer = client.post("/_dash-update-component", json=request)
+    assert answer.status_code == 200 and "not in the store" in answer.get_data(as_text=True)

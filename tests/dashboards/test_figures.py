@@ -50,3 +50,12 @@ def test_compare_overlays_each_session_on_lecture_time():
 
 def test_empty_session_still_draws():
     assert timeline_figure(intervals([])).data[0].name == "engagement"
+
+
+def test_names_and_markers_are_shown_as_written_never_as_markup():
+    table = intervals([0.5, 0.6])
+    wall = table["start_wall"][0].to_pydatetime()
+    fig = timeline_figure(table, [Marker(30.0, wall, "<b>quiz</b>")], title='<a href="http://x">Week 1</a>')
+    assert fig.layout.title.text == '&lt;a href="http://x"&gt;Week 1&lt;/a&gt;'
+    assert fig.layout.annotations[0].text == "&lt;b&gt;quiz&lt;/b&gt;"
+    assert compare_figure({"<i>A</i>": table}).data[0].name == "&lt;i&gt;A&lt;/i&gt;"
