@@ -13,6 +13,7 @@ import pandas as pd
 from monitor.core import now
 from monitor.errors import EngageError
 from monitor.store import SessionInfo, SessionReader
+from monitor.store.sql import SQLITE_HEADER
 from monitor.tables import INTERVAL_COLUMNS, interval_table
 
 CSV_COLUMNS = ("session_id", "session_name", "room", "interval", "start_time", *INTERVAL_COLUMNS[2:], "markers")
@@ -40,7 +41,6 @@ def csv_text(table: pd.DataFrame) -> str:
     return table.to_csv(index=False, float_format="%.4f", lineterminator="\n")
 
 
-SQLITE_HEADER = b"SQLite format 3\x00"
 STDOUT = Path("-")
 
 

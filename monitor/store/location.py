@@ -50,6 +50,14 @@ class StoreLocation:
         return self.url.get_backend_name() == "sqlite"
 
     @property
+    def writable(self) -> bool:
+        """Whether engage may write the local store (its folder on writable media, the file writable if present)."""
+        folder = self.path.resolve().parent
+        if os.statvfs(folder).f_flag & os.ST_RDONLY or not os.access(folder, os.W_OK):
+            return False
+        return not self.path.exists() or os.access(self.path, os.W_OK)
+
+    @property
     def path(self) -> Path:
         """The SQLite file (local stores only)."""
         assert self.is_local and self.url.database
@@ -69,7 +77,13 @@ class StoreLocation:
                     message = message.replace(str(value), "***")
         return redacted(message)
 
-    def engine(self) -> sa.Engine:
+    def engine(self, read_only: bool = False) -> sa.Engine:
+        """An engine; `read_only` (local stores) opens the file without ever writing to it or beside it."""
         if self.is_local:
-            return sa.create_engine(self.url, connect_args={"timeout": 10, "check_same_thread": False})
+            url = self.url
+            if read_only:
+                media = bool(os.statvfs(self.path.resolve().parent).f_flag & os.ST_RDONLY)
+                mode = {"mode": "ro", "uri": "true", **({"immutable": "1"} if media else {})}
+                url = URL.create("sqlite", database=f"file:{self.path.resolve().as_posix()}", query=mode)
+            return sa.create_engine(url, connect_args={"timeout": 10, "check_same_thread": False})
         return sa.create_engine(self.url, pool_pre_ping=True, pool_size=2, connect_args={"connect_timeout": 5})

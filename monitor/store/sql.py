@@ -50,14 +50,17 @@ class SqlStore:
 
     def __init__(self, location: StoreLocation, *, create: bool = True) -> None:
         self.location = location
+        read_only = False
         if location.is_local:
             if not create and not location.path.is_file():
                 raise EngageError(f"no session database at {location}; record a session with `engage live` first")
+            _check_sqlite_file(location)
             try:
                 location.path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise EngageError(f"session database {location} cannot be created: {exc.strerror}") from None
-        self._engine = location.engine()
+            read_only = not create and not location.writable  # read-only media: readable, never written
+        self._engine = location.engine(read_only)
         if location.is_local:
             sa.event.listen(self._engine, "connect", _sqlite_connection)
             sa.event.listen(self._engine, "begin", _sqlite_begin)
@@ -69,12 +72,16 @@ class SqlStore:
         return self._engine.dialect.name
 
     def _open(self, create: bool) -> None:
-        """Check the schema; create or upgrade it (the only write an open may do) where it is older."""
+        """Check the schema; create or upgrade it (the only write an open may do) where it is older. A database
+        of other tables, or of a newer engage, is refused before anything is written to it."""
 
         def check(db: Connection) -> int:
             version = schema.stored_version(db)
             if version > schema.SCHEMA_VERSION:
                 raise EngageError(f"{self.location} was written by a newer engage (schema {version}); please upgrade")
+            if version == 0 and (tables := sa.inspect(db).get_table_names()):
+                shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+                raise EngageError(f"{self.location} is not an engage database (it holds {shown}); give another --db")
             if version == 0 and not create:
                 raise EngageError(f"no engage sessions in {self.location}; record a session with `engage live` first")
             return version
@@ -86,6 +93,15 @@ class SqlStore:
 
         if self._read(check) < schema.SCHEMA_VERSION:
             self._write(upgrade)
+        if self.location.is_local and create:
+            self._use_wal()
+
+    def _use_wal(self) -> None:
+        """SQLite's write-ahead log (readers never block the recording; kept in the file once set)."""
+        with self._connection() as db:
+            raw = db.connection.driver_connection
+            if raw.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                raw.execute("PRAGMA journal_mode=WAL")
 
     def close(self) -> None:
         self._engine.dispose()
@@ -299,8 +315,23 @@ def _sqlite_begin(db: Connection) -> None:
 
 def _sqlite_connection(connection: Any, _: object) -> None:
     connection.isolation_level = None  # SQLAlchemy's "begin" event opens every transaction
-    connection.execute("PRAGMA journal_mode=WAL")
     connection.execute("PRAGMA foreign_keys=ON")
+
+
+SQLITE_HEADER = b"SQLite format 3\x00"
+
+
+def _check_sqlite_file(location: StoreLocation) -> None:
+    """Refuse, untouched, a file that is not SQLite at all (a CSV, a document) before SQLite opens it."""
+    try:
+        with location.path.open("rb") as file:
+            header = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return
+    except OSError as exc:
+        raise EngageError(f"session database {location} cannot be read: {exc.strerror}") from None
+    if header and header != SQLITE_HEADER:
+        raise EngageError(f"{location} is not an engage database (not a SQLite file); give another --db")
 
 
 def _interval_row(session_id: int, a: IntervalAggregate) -> dict[str, Any]:

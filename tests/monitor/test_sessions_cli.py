@@ -1,5 +1,9 @@
 """Session management from the terminal: sessions, show, export, mark, rename, delete, prune."""
 
+import os
+import shutil
+import sqlite3
+import subprocess
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
@@ -139,8 +143,58 @@ def test_corrupt_database_is_exit_2_and_left_untouched(tmp_path, capsys):
     db = tmp_path / "engage.db"
     db.write_bytes(b"garbage" * 1000)
     assert main(["sessions", "--db", str(db)]) == 2
-    assert "cannot be used" in capsys.readouterr().err
+    assert "not an engage database (not a SQLite file)" in capsys.readouterr().err
     assert db.read_bytes() == b"garbage" * 1000
+
+
+@pytest.mark.parametrize("tables", [["sessions(id, name)"], ["grades(student, mark)", "notes(text)"]])
+@pytest.mark.parametrize("command", [["sessions"], ["analyze", "missing.mp4"], ["demo"]])
+def test_a_foreign_sqlite_file_is_refused_untouched(tmp_path, capsys, tables, command):
+    db = tmp_path / "school.db"
+    with sqlite3.connect(db) as foreign:
+        for table in tables:
+            foreign.execute(f"CREATE TABLE {table}")
+    before = db.read_bytes()
+    if command == ["analyze", "missing.mp4"]:
+        command = ["analyze", str(make_video(tmp_path))]
+    assert main([*command, "--db", str(db)]) == 2
+    assert "is not an engage database (it holds" in capsys.readouterr().err
+    assert db.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir() if "school" in p.name) == [
+        "school.db"
+    ]
+
+
+def make_video(folder):
+    from monitor.demo import write_video
+
+    return write_video(folder / "clip.mp4", seconds=2, fps=5, faces=1)
+
+
+@pytest.fixture
+def read_only_media(tmp_path):
+    """A folder mounted read-only (a bind mount; needs root, as in CI) and the writable folder behind it."""
+    if os.geteuid() != 0:
+        pytest.skip("a read-only mount needs root")
+    source, mount = tmp_path / "source", tmp_path / "media"
+    source.mkdir()
+    mount.mkdir()
+    if subprocess.run(["mount", "--bind", "-o", "ro", str(source), str(mount)], capture_output=True).returncode:
+        pytest.skip("cannot bind-mount read-only here")
+    yield source, mount
+    subprocess.run(["umount", "-l", str(mount)], check=False)
+
+
+def test_a_database_on_read_only_media_can_be_read(recorded, read_only_media, tmp_path, capsys):
+    source, media = read_only_media
+    shutil.copy(recorded, source / "engage.db")
+    db = str(media / "engage.db")
+    assert main(["sessions", "--db", db]) == 0 and "Physics week 1" in capsys.readouterr().out
+    assert main(["show", "1", "--db", db]) == 0
+    assert main(["export", "1", "--db", db, "-o", str(tmp_path / "week1.csv")]) == 0
+    assert len(read_csv(tmp_path / "week1.csv")) == 5
+    assert main(["rename", "1", "new", "--db", db]) == 2
+    assert "readonly" in capsys.readouterr().err
+    assert sorted(p.name for p in source.iterdir()) == ["engage.db"]
 
 
 def test_export_never_writes_onto_a_database(recorded, tmp_path, capsys):
