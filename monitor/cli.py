@@ -148,6 +148,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_db(export)
     mark = commands.add_parser("mark", help="add a time-stamped marker to the running session")
     mark.add_argument("text")
+    mark.add_argument("--session", help="the running session's id or name, where the room runs more than one")
     _add_db(mark, room="this")
     rename = commands.add_parser("rename", help="rename a session")
     rename.add_argument("session")

@@ -36,9 +36,20 @@ def session_table(store: SessionReader, session: SessionInfo) -> pd.DataFrame:
     return table[list(CSV_COLUMNS)]
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A text cell that a spreadsheet would run as a formula, prefixed with `'` (OWASP's advice for CSV)."""
+    return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+
 def csv_text(table: pd.DataFrame) -> str:
-    """The CSV: a header row, 4 decimals, missing values as empty cells."""
-    return table.to_csv(index=False, float_format="%.4f", lineterminator="\n")
+    """The CSV: a header row, 4 decimals, missing values as empty cells, text that would start a formula
+    neutralised."""
+    text_columns = [name for name in table.columns if not pd.api.types.is_numeric_dtype(table[name])]
+    safe = table.assign(**{name: table[name].map(spreadsheet_safe) for name in text_columns})
+    return safe.to_csv(index=False, float_format="%.4f", lineterminator="\n")
 
 
 STDOUT = Path("-")

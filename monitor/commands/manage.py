@@ -91,9 +91,18 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_mark(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
-        session = store.running_session(args.room)
-        if session is None:
-            raise EngageError(f"no session is running in room {args.room!r}; start one with `engage live`")
+        running = store.running_sessions(args.room)
+        if args.session:
+            running = [s for s in running if s.id == store.resolve(args.session, args.room).id]
+        if not running:
+            which = f"session {args.session!r} is not running" if args.session else "no session is running"
+            raise EngageError(f"{which} in room {args.room!r}; start one with `engage live`")
+        if len(running) > 1:
+            listed = ", ".join(f"{s.id} ({s.name}, since {s.started_at:%H:%M})" for s in running)
+            raise EngageError(
+                f"{len(running)} lectures are running in room {args.room!r}: {listed}; give one with --session"
+            )
+        session = running[0]
         offset = (now() - session.started_at).total_seconds()
         store.add_marker(session.id, Marker(offset, now(), args.text))
     info(f"marker '{args.text}' added to session {session.id} at {format_duration(offset)}")
@@ -128,11 +137,18 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return 0
 
 
+AGE_UNITS_H = {"h": 1, "d": 24, "w": 168, "y": 8766}  # a year of 365.25 days
+MAX_AGE = timedelta(days=100 * 365.25)
+
+
 def parse_age(text: str) -> timedelta:
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdw])\s*", text)
+    """`90d`, `12w`, `36h`, `1y`: at most 100 years."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdwy])\s*", text)
     if not match:
-        raise EngageError(f"--older-than {text!r}: expected a number with h, d or w (e.g. 90d)")
-    hours = float(match[1]) * {"h": 1, "d": 24, "w": 168}[match[2]]
+        raise EngageError(f"--older-than {text!r}: expected a number with h, d, w or y (e.g. 90d)")
+    hours = float(match[1]) * AGE_UNITS_H[match[2]]
+    if hours > MAX_AGE.total_seconds() / 3600:
+        raise EngageError(f"--older-than {text!r}: at most 100 years (100y)")
     return timedelta(hours=hours)
 
 

@@ -42,8 +42,8 @@ class RoomScope:
             raise EngageError(f"{key!r}: name one room of {', '.join(self.scope)} to look a session up")
         return self.store.resolve(key, rooms[0])
 
-    def running_session(self, room: str) -> SessionInfo | None:
-        return self.store.running_session(room) if room in self.scope else None
+    def running_sessions(self, room: str) -> list[SessionInfo]:
+        return self.store.running_sessions(room) if room in self.scope else []
 
     def intervals(self, session_id: int, after: int = -1) -> list[IntervalAggregate]:
         return self.store.intervals(self.session(session_id).id, after)

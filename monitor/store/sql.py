@@ -275,15 +275,15 @@ class SqlStore:
         candidates = ", ".join(f"{s.id} ({s.name})" for s in match)
         raise EngageError(f"{key!r} is ambiguous{where}: {candidates}")
 
-    def running_session(self, room: str) -> SessionInfo | None:
-        """The newest session of `room` whose writer is alive."""
+    def running_sessions(self, room: str) -> list[SessionInfo]:
+        """The sessions of `room` whose writer is alive, newest first."""
         query = (
             schema.sessions.select()
             .where(SESSION.room == room, SESSION.status == "running")
             .order_by(SESSION.started_at.desc())
         )
         rows = self._read(lambda db: db.execute(query).mappings().all())
-        return next((s for s in map(_session_info, rows) if s.status == "running"), None)
+        return [s for s in map(_session_info, rows) if s.status == "running"]
 
     def intervals(self, session_id: int, after: int = -1) -> list[IntervalAggregate]:
         """The session's intervals in time order (those with an index above `after`)."""

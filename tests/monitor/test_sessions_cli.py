@@ -93,6 +93,13 @@ def test_mark_adds_to_the_running_session_only(recorded, capsys):
     with open_store(recorded) as store:
         (marker,) = store.markers(running)
     assert marker.text == "quiz time" and 29 <= marker.offset_s <= 60
+    with open_store(recorded) as store:
+        second = store.create_session("Also live", "camera 1", {}, datetime.now(UTC), room=ROOM, host="test")
+    assert main(["mark", "break", "--db", str(recorded), "--room", ROOM]) == 2
+    assert f"2 lectures are running in room {ROOM!r}: {second} (Also live" in capsys.readouterr().err
+    assert main(["mark", "break", "--session", str(second), "--db", str(recorded), "--room", ROOM]) == 0
+    with open_store(recorded) as store:
+        assert [m.text for m in store.markers(second)] == ["break"] and len(store.markers(running)) == 1
 
 
 def test_rename_delete_and_prune(recorded, capsys):
@@ -119,7 +126,9 @@ def test_rename_delete_and_prune(recorded, capsys):
         (["show", "42"], "no session matches '42'; sessions: 1 (Physics week 1)"),
         (["export", "Bio"], "no session matches 'Bio'"),
         (["export", "1", "-o", "BLOCKED/x.csv"], "cannot write"),
-        (["prune", "--older-than", "soon"], "expected a number with h, d or w"),
+        (["prune", "--older-than", "soon"], "expected a number with h, d, w or y"),
+        (["prune", "--older-than", "99999999999d"], "at most 100 years"),
+        (["show", "line one\nline two\x1b[2J"], "no session matches 'line one\\nline two\\x1b[2J'"),
         (["export"], "give one SESSION or --all"),
     ],
 )
@@ -228,3 +237,27 @@ def test_export_to_a_full_disk_is_one_line_and_leaves_no_file(recorded, small_di
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "No space left on device; nothing was written" in err
     assert sorted(p.name for p in small_disk.iterdir()) == ["filler"]
+
+
+def test_names_reach_the_terminal_on_one_line_without_control_codes(recorded, capsys):
+    assert main(["rename", "1", "Week 1\x1b[2J\x1b]0;pwned\x07\n[red]fake[/red]", "--db", str(recorded)]) == 0
+    capsys.readouterr()
+    for command in (["sessions"], ["show", "1"]):
+        assert main([*command, "--db", str(recorded)]) == 0
+        out = capsys.readouterr().out
+        assert "\x1b" not in out and "\x07" not in out and "pwned" in out
+    assert main(["show", "1", "--db", str(recorded)]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first == "session 1: Week 1\\x1b[2J\\x1b]0;pwned\\x07\\n[red]fake[/red] (completed)"
+
+
+def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_inert(recorded, tmp_path):
+    assert main(["rename", "1", "=cmd|' /C calc'!A0", "--db", str(recorded)]) == 0
+    with open_store(recorded) as store:
+        store.add_marker(1, Marker(12.0, datetime.now(UTC), "@SUM(A1:A9)"))
+        store.add_marker(1, Marker(16.0, datetime.now(UTC), "-2+3"))
+    out = tmp_path / "x.csv"
+    assert main(["export", "1", "-o", str(out), "--db", str(recorded)]) == 0
+    table = read_csv(out)
+    assert set(table["session_name"]) == {"'=cmd|' /C calc'!A0"}
+    assert table["markers"].tolist() == ["", "slide 12: proofs", "'@SUM(A1:A9)", "'-2+3", ""]
