@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from monitor.demo import write_video
 from monitor.store import STALE_AFTER, open_store
 from monitor.tables import interval_table
 from tests.conftest import ROOT, run_engage
@@ -180,3 +181,34 @@ def test_classify_images_with_detection_and_as_crops(tmp_path, tiny_model):
     assert failed.returncode == 2 and "is not a readable image" in failed.stderr
     unknown = run_engage("classify", tmp_path / "class.png", "--detector", "dlib", "--model", tiny_model)
     assert unknown.returncode == 2 and unknown.stderr.strip().endswith("choose one of yunet, haar")
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGHUP], ids=["SIGTERM", "SIGHUP"])
+def test_analyze_stopped_by_a_signal_ends_cleanly_like_live(tmp_path, tiny_model, stop):
+    video = write_video(tmp_path / "long.mp4", seconds=120, fps=10, faces=2)
+    db = tmp_path / "s.db"
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
+    command = [sys.executable, "-m", "monitor.cli", "analyze", str(video), "--interval", "1", "--fps", "5"]
+    process = subprocess.Popen(
+        [*command, "--model", str(tiny_model), "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+        cwd=ROOT,
+    )
+    deadline, closed = time.monotonic() + 60, 0
+    while time.monotonic() < deadline and closed < 2:
+        time.sleep(0.2)
+        if db.exists():
+            with sqlite3.connect(db) as reader, contextlib.suppress(sqlite3.OperationalError):
+                closed = reader.execute("SELECT COUNT(*) FROM intervals").fetchone()[0]
+    process.send_signal(stop)
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0, err
+    assert "analysis stopped early" in err and "interrupted" in err
+    with sqlite3.connect(db) as reader:
+        status, ended = reader.execute("SELECT status, ended_at FROM sessions").fetchone()
+        indexes = [row[0] for row in reader.execute("SELECT idx FROM intervals ORDER BY idx")]
+    assert status == "interrupted" and ended is not None
+    assert indexes == list(range(len(indexes))) and 2 <= len(indexes) < 120
