@@ -10,7 +10,7 @@ from dash import Dash, Input, Output, State, dcc, no_update
 from dashboards.figures import compare_figure, timeline_figure
 from dashboards.layout import LECTURES_SHOWN, lectures_note, room_options, session_rows, summary_cards
 from monitor.console import format_duration, shown
-from monitor.core import CLASSES
+from monitor.core import CLASSES, local_time
 from monitor.errors import EngageError
 from monitor.export import csv_text, default_csv_name, session_table
 from monitor.report import summarize
@@ -85,8 +85,7 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
             *((c.capitalize(), shown(summary.class_shares[c], "{:.0%}")) for c in CLASSES),
         ]
         lows = [
-            f"{format_duration(m.offset_s)} ({m.start_wall.tz_convert(info.started_at.tzinfo):%H:%M}): "
-            f"{m.engagement:.2f}"
+            f"{format_duration(m.offset_s)} ({local_time(m.start_wall):%H:%M}): {m.engagement:.2f}"
             for m in summary.lowest
         ]
         title = f"{info.name} · {info.room} · {info.started_at:%Y-%m-%d %H:%M} · {info.status}"

@@ -10,7 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from monitor.core import CLASSES, now
+from monitor.core import CLASSES, local_time
 from monitor.report import CLASS_COLOURS
 from monitor.store import Marker
 
@@ -86,7 +86,7 @@ def timeline_figure(
         specs=[[{"secondary_y": True}], [{}]],
     )
     minutes = _minutes(intervals)
-    clock = intervals["start_wall"].dt.tz_convert(now().tzinfo).dt.strftime("%H:%M:%S")
+    clock = intervals["start_wall"].map(lambda t: f"{local_time(t):%H:%M:%S}")
     hover = "%{y:.2f} at %{customdata}<extra>%{fullData.name}</extra>"
     fig.add_trace(
         go.Scatter(

@@ -18,3 +18,9 @@ def engagement_index(probabilities: np.ndarray) -> np.ndarray:
 def now() -> datetime:
     """The wall clock, time-zone aware in the machine's zone."""
     return datetime.now(UTC).astimezone()
+
+
+def local_time(moment: datetime) -> datetime:
+    """`moment` on this machine's clock, with the UTC offset its time zone's rules give *that* moment (a July
+    lecture keeps summer time when it is shown in winter). Takes pandas Timestamps too."""
+    return datetime.astimezone(moment)

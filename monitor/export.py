@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from monitor.core import now
+from monitor.core import local_time
 from monitor.errors import EngageError
 from monitor.store import SessionInfo, SessionReader
 from monitor.store.sql import SQLITE_HEADER
@@ -22,9 +22,8 @@ CSV_COLUMNS = ("session_id", "session_name", "room", "interval", "start_time", *
 def session_table(store: SessionReader, session: SessionInfo) -> pd.DataFrame:
     """One row per interval in the CSV schema; markers that fall in an interval are joined with '; '."""
     markers = store.markers(session.id)
-    local = now().tzinfo
     table = interval_table(store.intervals(session.id)).rename(columns={"start_wall": "start_time"})
-    table["start_time"] = table["start_time"].dt.tz_convert(local).map(lambda t: t.isoformat(timespec="seconds"))
+    table["start_time"] = table["start_time"].map(lambda t: local_time(t).isoformat(timespec="seconds"))
     table.insert(0, "room", session.room)
     table.insert(0, "session_name", session.name)
     table.insert(0, "session_id", session.id)
