@@ -8,6 +8,7 @@ the outbox.
 
 from __future__ import annotations
 
+import random
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -18,6 +19,12 @@ from monitor.store.sql import SqlStore
 
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
+
+
+def jittered(delay_s: float) -> float:
+    """`delay_s` moved at random by up to a quarter either way, so rooms that lost the central store together do
+    not retry in step when it comes back."""
+    return delay_s * random.uniform(0.75, 1.25)
 
 
 @dataclass(frozen=True)
@@ -68,7 +75,7 @@ class Sender(threading.Thread):
         retry = 0.0  # 0 while the last push went through; else the back-off, doubling to RETRY_MAX_S
         while not self._stopping.is_set():
             retry = 0.0 if self.send_once() else min(retry * 2 or RETRY_FIRST_S, RETRY_MAX_S)
-            self._wake.wait(retry or self.period_s)  # an interval closing (`nudge`) sends at once
+            self._wake.wait(jittered(retry) if retry else self.period_s)  # an interval closing (`nudge`) sends at once
             self._wake.clear()
 
     def send_once(self, prune: bool = False) -> bool:

@@ -27,6 +27,7 @@ from monitor.types import IntervalAggregate
 
 T = TypeVar("T")
 REFUSALS = ("authentication failed", "does not exist", "no password supplied", "permission denied")  # no retry helps
+UPGRADE_LOCK = 0x656E67616765  # "engage": the PostgreSQL advisory lock that serialises schema upgrades
 SESSION, INTERVAL, MARKER = schema.sessions.c, schema.intervals.c, schema.markers.c
 
 
@@ -77,16 +78,20 @@ class SqlStore:
 
         def check(db: Connection) -> int:
             version = schema.stored_version(db)
+            if version == 0 and (tables := sa.inspect(db).get_table_names()):
+                version = schema.stored_version(db)  # another room may have created engage's tables just now
+                if version == 0:
+                    shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+                    raise EngageError(f"{self.location} is not an engage database (it holds {shown}); use another --db")
             if version > schema.SCHEMA_VERSION:
                 raise EngageError(f"{self.location} was written by a newer engage (schema {version}); please upgrade")
-            if version == 0 and (tables := sa.inspect(db).get_table_names()):
-                shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
-                raise EngageError(f"{self.location} is not an engage database (it holds {shown}); give another --db")
             if version == 0 and not create:
                 raise EngageError(f"no engage sessions in {self.location}; record a session with `engage live` first")
             return version
 
         def upgrade(db: Connection) -> None:  # checked again under the write lock: another process may have won
+            if db.dialect.name == "postgresql":  # SQLite's BEGIN IMMEDIATE serialises; PostgreSQL needs a lock
+                db.execute(sa.select(sa.func.pg_advisory_xact_lock(UPGRADE_LOCK)))
             version = check(db)
             if version < schema.SCHEMA_VERSION:
                 schema.migrate(db, version)

@@ -10,7 +10,6 @@ markers by time and text), so a retry of a write that did land stores it once.
 
 from __future__ import annotations
 
-import random
 import threading
 import time
 from collections import deque
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from monitor.core import now
 from monitor.errors import EngageError
+from monitor.store.outbox import jittered
 from monitor.store.records import Marker
 from monitor.types import IntervalAggregate
 
@@ -132,7 +132,7 @@ class WriteBehind:
                 with self._changed:
                     self._error, self._writing_since = str(exc), None
                     self._changed.notify_all()
-                    self._changed.wait(delay * random.uniform(0.8, 1.2))  # `close` wakes it for a last try
+                    self._changed.wait(jittered(delay))  # `close` wakes it for a last try
                 continue
             delay = 0.0
             with self._changed:

@@ -3,7 +3,7 @@
 import pytest
 
 from monitor.store import StoreLocation, open_store
-from monitor.store.outbox import Sender, push
+from monitor.store.outbox import Sender, jittered, push
 from tests.factories import ROOM, START, aggregate
 
 
@@ -47,3 +47,8 @@ def test_pushing_again_after_a_lost_acknowledgement_changes_nothing(postgres, tm
         central.add_intervals(pushed.id, outbox.intervals(sid))  # as if the first push's reply never came
         push(outbox, central, prune=False)
         assert central.session(pushed.id).intervals == 4 and len(central.intervals(pushed.id)) == 4
+
+
+def test_retries_are_jittered_so_rooms_do_not_retry_in_step():
+    delays = [jittered(8.0) for _ in range(50)]
+    assert all(6.0 <= d <= 10.0 for d in delays) and len(set(delays)) == 50

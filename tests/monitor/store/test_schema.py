@@ -1,5 +1,6 @@
 """SQLite files of engage 0.1 (schema 2, process ids instead of heartbeats) open and upgrade in place."""
 
+import multiprocessing
 import sqlite3
 
 import pytest
@@ -54,3 +55,27 @@ def test_a_legacy_file_upgrades_keeping_every_row_and_summary(legacy_db):
     assert db.execute("SELECT version FROM engage_schema").fetchone()[0] == SCHEMA_VERSION
     assert "pid" not in [row[1] for row in db.execute("PRAGMA table_info(sessions)")]
     assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def _open(url, barrier):
+    barrier.wait()
+    open_store(url).close()
+
+
+def test_rooms_opening_a_new_central_database_at_once_upgrade_it_once(postgres):
+    import sqlalchemy as sa
+
+    context = multiprocessing.get_context("spawn")
+    for _ in range(3):
+        url = postgres.new_database()
+        barrier = context.Barrier(4)
+        rooms = [context.Process(target=_open, args=(url, barrier)) for _ in range(4)]
+        for room in rooms:
+            room.start()
+        for room in rooms:
+            room.join(60)
+        assert [room.exitcode for room in rooms] == [0, 0, 0, 0]
+        engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+        with engine.connect() as db:
+            assert db.exec_driver_sql("SELECT version FROM engage_schema").scalars().all() == [SCHEMA_VERSION]
+        engine.dispose()
