@@ -2,50 +2,88 @@
 
 from __future__ import annotations
 
+import argparse
 import json
-from dataclasses import dataclass, field, fields
+import types
+from dataclasses import MISSING, dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, get_args, get_type_hints
 
 from monitor.errors import EngageError
 from training.labels import LabelMapping
 
 
+def option(default: Any = MISSING, help: str = "", *, flag: str = "", **cli: Any) -> Any:
+    """A TrainConfig field that carries its own `engage train` option: flag (default: the name with dashes), help
+    and argparse extras (choices, action). The default is written here once, for the CLI and the dataclass alike."""
+    factory = {"default_factory": lambda: list(default)} if isinstance(default, list) else {"default": default}
+    return field(**factory, metadata={"help": help, "flag": flag, **cli})
+
+
 @dataclass
 class TrainConfig:
-    data: list[Path]
-    out: Path
-    soft_labels: bool = True
-    mapping: str = ""
-    ferplus_images: Path | None = None
-    input_size: int = 64
-    alpha: float = 0.5
-    pooling: str = "avg"
-    dropout: float = 0.3
-    epochs: int = 40
-    batch_size: int = 64
-    learning_rate: float = 2e-3
-    weight_decay: float = 1e-4
-    schedule: str = "cosine"  # or "plateau" (reduce-LR-on-plateau)
-    patience: int = 12
-    class_weights: str = "sqrt"  # "sqrt", "balanced" or "none"
-    head: str = "classes"  # or "emotions": one output per mapped emotion, summed into the classes on export
-    max_steps: int | None = None  # steps per epoch cap, for smoke runs
-    seed: int = 13
-    superres: Path | None = None
-    init_from: Path | None = None  # start from this .keras model's weights (other labels or input size)
-    teachers: list[Path] = field(default_factory=list)  # .tflite models whose predictions join the targets
-    teacher_weight: float = 0.5
-    blend_labels: Path | None = None  # a second label set of the same faces (e.g. FER2013's) blended into the targets
-    blend_weight: float = 0.3
-    aux_labels: Path | None = None  # a second label set of the same faces learnt by an auxiliary head (not exported)
-    aux_weight: float = 0.5
-    mixup: float = 0.0  # Beta(a, a) mixing of image pairs and their targets; 0 = off
-    ema: float = 0.0  # momentum of an exponential moving average of the weights, used to validate and export; 0 = off
-    erase: float = 0.0  # probability that a training face has a random patch replaced by noise; 0 = off
-    shrink: float = 0.0  # probability that a training face is shrunk to 20-40 px and upscaled back; 0 = off
-    shrink_jpeg: int = 0  # lowest JPEG quality (1-95) a shrunk face is compressed at before upscaling; 0 = off
-    version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))
+    """Every setting of a training run; `engage train`'s options are made from these fields (`add_train_options`)."""
+
+    data: list[Path] = option(
+        [], "fer2013.csv, a train/ test/ image folder or FER+ fer2013new.csv (repeatable)", required=True
+    )
+    out: Path = option(Path("runs/model"), "run folder (resumes if present)")
+    soft_labels: bool = option(True, "FER+: majority labels instead of vote shares", flag="--hard-labels")
+    mapping: str = option("", "overrides such as 'surprise=neutral,contempt=drop'")
+    ferplus_images: Path | None = option(
+        None, "FER+ image root holding FER2013Train/ (default: beside the csv)", flag="--images"
+    )
+    input_size: int = option(64, "input size in px")
+    alpha: float = option(0.75, "MobileNet width multiplier")
+    pooling: str = option("avg", "global pooling", choices=("avg", "max"))
+    dropout: float = option(0.3, "dropout before the head")
+    epochs: int = option(45, "epochs")
+    batch_size: int = option(64, "batch size")
+    learning_rate: float = option(2e-3, "peak learning rate", flag="--lr")
+    weight_decay: float = option(1e-4, "AdamW decoupled weight decay")
+    schedule: str = option(
+        "cosine", "learning-rate schedule (plateau: reduce on plateau)", choices=("cosine", "plateau")
+    )
+    patience: int = option(45, "early-stopping patience in epochs")
+    class_weights: str = option("sqrt", "class weights", choices=("sqrt", "balanced", "none"))
+    head: str = option(
+        "classes",
+        "emotions: learn every mapped emotion (FER+ votes), summed into the 3 classes in the exported model",
+        choices=("classes", "emotions"),
+    )
+    max_steps: int | None = option(None, "cap steps per epoch (smoke runs)")
+    seed: int = option(
+        13, "seed of the initial weights, shuffling and augmentation (another seed: another ensemble member)"
+    )
+    superres: Path | None = option(None, "EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
+    init_from: Path | None = option(None, "start from this .keras model's weights (same --alpha, any --input-size)")
+    teachers: list[Path] = option(
+        [],
+        "distil: a .tflite whose mirror-averaged predictions join the training targets (repeatable)",
+        flag="--teacher",
+    )
+    teacher_weight: float = option(0.5, "share of the teachers in the targets (0-1]")
+    blend_labels: Path | None = option(
+        None,
+        "a second label set of the same faces (FER2013's csv or image folders) whose label joins each matched "
+        "face's target",
+    )
+    blend_weight: float = option(0.3, "share of --blend-labels in the targets (0-1]")
+    aux_labels: Path | None = option(
+        None,
+        "a second label set of the same faces learnt by an auxiliary head that shares the features (the exported "
+        "model keeps the main head)",
+    )
+    aux_weight: float = option(0.5, "weight of the auxiliary head's loss (> 0)")
+    mixup: float = option(0.0, "mixup Beta(a, a) parameter, e.g. 0.2 (0 = off)")
+    ema: float = option(0.0, "validate and export an EMA of the weights, e.g. 0.999 (0 = off)")
+    erase: float = option(0.0, "random erasing: share of faces given a noise patch (0 = off)")
+    shrink: float = option(0.0, "share of faces shrunk to 20-40 px and upscaled back, as back-row faces look (0 = off)")
+    shrink_jpeg: int = option(
+        0, "JPEG-compress the shrunk faces at a random quality from this to 95, as a webcam frame (0 = off)"
+    )
+    version: str = field(default_factory=lambda: datetime.now(UTC).strftime("%Y.%m.%d"))  # not an option
 
     def __post_init__(self) -> None:
         """Option values out of range are exit-2 errors before any data is read."""
@@ -126,3 +164,36 @@ class Stage:
                 raise EngageError(f"--stages {item!r}: size >= 32, epochs >= 1 and 0 < LR < 1")
             stages.append(stage)
         return stages
+
+
+def add_train_options(parser: argparse.ArgumentParser) -> None:
+    """`engage train`'s options, one per TrainConfig field that has a help text: flag, type, default and help all
+    come from the field."""
+    hints = get_type_hints(TrainConfig)
+    for spec in fields(TrainConfig):
+        if "help" not in spec.metadata:
+            continue
+        extras = {k: v for k, v in spec.metadata.items() if k not in ("help", "flag")}
+        flag = spec.metadata["flag"] or "--" + spec.name.replace("_", "-")
+        kind = hints[spec.name]
+        if kind is bool:
+            action = "store_false" if spec.default else "store_true"
+            parser.add_argument(flag, dest=spec.name, action=action, help=spec.metadata["help"], **extras)
+            parser.set_defaults(**{spec.name: spec.default})
+            continue
+        default = spec.default_factory() if spec.default is MISSING else spec.default  # type: ignore[misc]
+        if isinstance(kind, types.UnionType):  # X | None
+            kind = next(arg for arg in get_args(kind) if arg is not type(None))
+        if getattr(kind, "__origin__", None) is list:
+            kind, extras = get_args(kind)[0], {"action": "append", **extras}
+        shown = "" if default in (None, [], "") or extras.get("required") else " (default: %(default)s)"
+        metavar = flag.removeprefix("--").upper().replace("-", "_")
+        parser.add_argument(
+            flag,
+            dest=spec.name,
+            type=kind,
+            default=default,
+            metavar=metavar,
+            help=spec.metadata["help"] + shown,
+            **extras,
+        )

@@ -19,106 +19,14 @@ TRADEOFF_FLOORS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     if command == "train":
-        parser.add_argument(
-            "--data",
-            type=Path,
-            action="append",
-            required=True,
-            help="fer2013.csv, a train/ test/ image folder or FER+ fer2013new.csv (repeatable)",
-        )
-        parser.add_argument(
-            "--images",
-            type=Path,
-            dest="ferplus_images",
-            help="FER+ image root holding FER2013Train/ (default: beside the csv)",
-        )
-        parser.add_argument(
-            "--hard-labels",
-            action="store_false",
-            dest="soft_labels",
-            help="FER+: majority labels instead of vote shares",
-        )
-        parser.add_argument("--mapping", default="", help="overrides such as 'surprise=neutral,contempt=drop'")
-        parser.add_argument("--out", type=Path, default=Path("runs/model"), help="run folder (resumes if present)")
-        parser.add_argument("--input-size", type=int, default=64)
-        parser.add_argument("--alpha", type=float, default=0.75, help="MobileNet width multiplier")
-        parser.add_argument("--pooling", choices=("avg", "max"), default="avg")
-        parser.add_argument("--epochs", type=int, default=45)
+        from training.config import add_train_options
+
+        add_train_options(parser)
         parser.add_argument(
             "--stages",
             help="progressive resizing, SIZE:EPOCHS:LR,... e.g. 64:45:2e-3,96:24:1e-3,96:30:5e-4 "
             "(replaces --input-size, --epochs and --lr; one run folder per stage under --out)",
         )
-        parser.add_argument("--batch-size", type=int, default=64)
-        parser.add_argument("--lr", type=float, default=2e-3, dest="learning_rate")
-        parser.add_argument("--schedule", choices=("cosine", "plateau"), default="cosine")
-        parser.add_argument("--patience", type=int, default=45, help="early-stopping patience in epochs")
-        parser.add_argument("--class-weights", choices=("sqrt", "balanced", "none"), default="sqrt")
-        parser.add_argument(
-            "--head",
-            choices=("classes", "emotions"),
-            default="classes",
-            help="emotions: learn every mapped emotion (FER+ votes), summed into the 3 classes in the exported model",
-        )
-        parser.add_argument("--max-steps", type=int, help="cap steps per epoch (smoke runs)")
-        parser.add_argument(
-            "--seed",
-            type=int,
-            default=13,
-            help="seed of the initial weights, shuffling and augmentation (another seed: another ensemble member)",
-        )
-        parser.add_argument(
-            "--init-from", type=Path, help="start from this .keras model's weights (same --alpha, any --input-size)"
-        )
-        parser.add_argument(
-            "--teacher",
-            type=Path,
-            action="append",
-            dest="teachers",
-            default=[],
-            help="distil: a .tflite whose mirror-averaged predictions join the training targets (repeatable)",
-        )
-        parser.add_argument(
-            "--teacher-weight", type=float, default=0.5, help="share of the teachers in the targets (0-1]"
-        )
-        parser.add_argument(
-            "--blend-labels",
-            type=Path,
-            help="a second label set of the same faces (FER2013's csv or image folders) whose label joins each "
-            "matched face's target",
-        )
-        parser.add_argument(
-            "--blend-weight", type=float, default=0.3, help="share of --blend-labels in the targets (0-1]"
-        )
-        parser.add_argument(
-            "--aux-labels",
-            type=Path,
-            help="a second label set of the same faces learnt by an auxiliary head that shares the features "
-            "(the exported model keeps the main head)",
-        )
-        parser.add_argument("--aux-weight", type=float, default=0.5, help="weight of the auxiliary head's loss (> 0)")
-        parser.add_argument("--dropout", type=float, default=0.3, help="dropout before the head")
-        parser.add_argument("--weight-decay", type=float, default=1e-4, help="AdamW decoupled weight decay")
-        parser.add_argument("--mixup", type=float, default=0.0, help="mixup Beta(a, a) parameter, e.g. 0.2 (0 = off)")
-        parser.add_argument(
-            "--ema", type=float, default=0.0, help="validate and export an EMA of the weights, e.g. 0.999 (0 = off)"
-        )
-        parser.add_argument(
-            "--erase", type=float, default=0.0, help="random erasing: share of faces given a noise patch (0 = off)"
-        )
-        parser.add_argument(
-            "--shrink",
-            type=float,
-            default=0.0,
-            help="share of faces shrunk to 20-40 px and upscaled back, as back-row faces look (0 = off)",
-        )
-        parser.add_argument(
-            "--shrink-jpeg",
-            type=int,
-            default=0,
-            help="JPEG-compress the shrunk faces at a random quality from this to 95, as a webcam frame (0 = off)",
-        )
-        parser.add_argument("--superres", type=Path, help="EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
     elif command == "combine":
         parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")
         parser.add_argument("--out", type=Path, required=True, help="folder for the combined model and its card")

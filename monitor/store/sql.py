@@ -331,7 +331,7 @@ def _check_sqlite_file(location: StoreLocation) -> None:
     try:
         with location.path.open("rb") as file:
             header = file.read(len(SQLITE_HEADER))
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # not there yet: created, or refused, further on
         return
     except OSError as exc:
         raise EngageError(f"session database {location} cannot be read: {exc.strerror}") from None

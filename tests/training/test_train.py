@@ -330,3 +330,20 @@ def test_every_train_option_reaches_the_config():
     default = train_config(build_parser().parse_args(["train", "--data", "a.csv"]))
     assert default.soft_labels and default.mixup == default.ema == default.erase == default.shrink == 0
     assert default.shrink_jpeg == 0 and default.aux_labels is None and default.seed == 13
+
+
+def test_train_options_and_the_config_share_one_set_of_defaults():
+    from dataclasses import MISSING, fields
+
+    from monitor.cli import build_parser
+    from training.config import TrainConfig
+    from training.options import train_config
+
+    from_cli = train_config(build_parser().parse_args(["train", "--data", "a.csv"]))
+    from_class = TrainConfig(data=[Path("a.csv")])
+    for spec in fields(TrainConfig):
+        assert getattr(from_cli, spec.name) == getattr(from_class, spec.name), spec.name
+        if spec.name != "version":
+            assert spec.metadata["help"], spec.name
+        assert spec.default is not MISSING or spec.default_factory is not MISSING, spec.name
+    assert from_class.alpha == 0.75 and from_class.epochs == 45 and from_class.patience == 45
