@@ -10,8 +10,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from monitor.core import CLASSES, local_time
-from monitor.report import CLASS_COLOURS
+from monitor.core import CLASS_COLOURS, CLASSES, local_time
 from monitor.store import Marker
 
 ENGAGEMENT_COLOUR = "#2C3E50"

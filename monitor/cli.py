@@ -8,11 +8,14 @@ import socket
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 from monitor import __version__
+from monitor.defaults import DB_ENV, DEFAULT_DB, OUTBOX_DB
 from monitor.errors import EngageError
-from monitor.store.location import DB_ENV, DEFAULT_DB, OUTBOX_DB, StoreLocation
+
+if TYPE_CHECKING:
+    from monitor.store.location import StoreLocation
 
 FPS_RANGE = (0.1, 30.0)
 INTERVAL_RANGE = (1.0, 3600.0)
@@ -45,6 +48,8 @@ def _port(text: str) -> int:
 
 
 def _location(text: str) -> StoreLocation:
+    from monitor.store.location import StoreLocation
+
     try:
         return StoreLocation.parse(text)
     except EngageError as exc:

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-import numpy as np
+if TYPE_CHECKING:  # the command line imports this module; numpy stays out of `engage --help`
+    import numpy as np
 
 CLASSES: tuple[str, ...] = ("positive", "neutral", "negative")
+CLASS_COLOURS = {"positive": "#27AE60", "neutral": "#5A96B4", "negative": "#E74C3C"}  # every view uses these
 NEUTRAL_WEIGHT = 0.5
 
 

@@ -9,7 +9,7 @@ import cv2
 import numpy as np
 
 from monitor.console import shown
-from monitor.report import CLASS_COLOURS
+from monitor.core import CLASS_COLOURS
 from monitor.types import FrameResult
 
 BGR_COLOURS = {name: tuple(int(hex_[i : i + 2], 16) for i in (5, 3, 1)) for name, hex_ in CLASS_COLOURS.items()}

@@ -10,7 +10,6 @@ import pandas as pd
 from monitor.core import CLASSES
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
-CLASS_COLOURS = {"positive": "#27AE60", "neutral": "#5A96B4", "negative": "#E74C3C"}  # every view uses these
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,6 @@ from pathlib import Path
 from typing import Any, get_args, get_type_hints
 
 from monitor.errors import EngageError
-from training.labels import LabelMapping
 
 
 def option(default: Any = MISSING, help: str = "", *, flag: str = "", **cli: Any) -> Any:
@@ -87,6 +86,8 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         """Option values out of range are exit-2 errors before any data is read."""
+        from training.labels import LabelMapping  # numpy: kept out of `engage --help`
+
         LabelMapping.parse(self.mapping)
         if self.teachers and not 0 < self.teacher_weight <= 1:
             raise EngageError(f"--teacher-weight {self.teacher_weight}: give a value in (0, 1]")

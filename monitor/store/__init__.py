@@ -10,7 +10,8 @@ import os
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from monitor.store.location import DEFAULT_DB, OUTBOX_DB, StoreLocation
+from monitor.defaults import DEFAULT_DB, OUTBOX_DB
+from monitor.store.location import StoreLocation
 from monitor.store.records import HEARTBEAT_S, STALE_AFTER, STATUSES, Marker, SessionInfo
 from monitor.store.sql import SqlStore, StoreUnavailable
 from monitor.types import IntervalAggregate

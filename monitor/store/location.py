@@ -13,10 +13,6 @@ from sqlalchemy.exc import ArgumentError
 from monitor.errors import EngageError
 from monitor.text import SECRET_KEY, redacted
 
-DEFAULT_DB = Path("sessions") / "engage.db"
-OUTBOX_DB = Path("sessions") / "outbox.db"
-DB_ENV = "ENGAGE_DB"
-
 
 @dataclass(frozen=True)
 class StoreLocation:

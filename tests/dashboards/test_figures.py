@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 
 from dashboards.figures import class_shares, compare_figure, smooth, timeline_figure
-from monitor.report import CLASS_COLOURS
+from monitor.core import CLASS_COLOURS
 from monitor.store import Marker
 from tests.factories import START, intervals
 

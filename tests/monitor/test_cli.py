@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from monitor.demo import write_video
+from monitor.model import ModelCard
 from monitor.store import STALE_AFTER, open_store
 from monitor.tables import interval_table
 from tests.conftest import ROOT, run_engage
@@ -31,7 +32,7 @@ def test_analyze_stores_intervals_on_media_time(tmp_path, tiny_model, lecture_vi
         (session,) = store.sessions()
         table = interval_table(store.intervals(session.id))
     assert session.status == "completed" and session.name == "week 1"
-    assert session.settings["fps"] == 2 and session.settings["model_version"] == "tiny-test"
+    assert session.settings["fps"] == 2 and session.settings["model_version"] == ModelCard.read(tiny_model.with_suffix(".json")).version
     assert table["offset_s"].tolist() == [0.0, 4.0, 8.0]
     assert table["frames"].tolist() == [8, 8, 8]
     assert table["faces_max"].tolist() == [3, 2, 3]  # the third face is away from 4 s to 8 s
@@ -212,3 +213,14 @@ def test_analyze_stopped_by_a_signal_ends_cleanly_like_live(tmp_path, tiny_model
         indexes = [row[0] for row in reader.execute("SELECT idx FROM intervals ORDER BY idx")]
     assert status == "interrupted" and ended is not None
     assert indexes == list(range(len(indexes))) and 2 <= len(indexes) < 120
+
+
+def test_a_whole_live_session_never_imports_pandas_or_tensorflow(tmp_path, tiny_model, lecture_video):
+    command = ["live", "--source", str(lecture_video), "--no-preview", "--model", str(tiny_model)]
+    code = (
+        "import sys; from monitor.cli import main; "
+        f"code = main({[*command, '--db', str(tmp_path / 's.db')]!r}); "
+        "print(code, sorted(m for m in ('pandas', 'tensorflow', 'plotly', 'dash') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
+    assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
