@@ -32,7 +32,8 @@ def test_analyze_stores_intervals_on_media_time(tmp_path, tiny_model, lecture_vi
         (session,) = store.sessions()
         table = interval_table(store.intervals(session.id))
     assert session.status == "completed" and session.name == "week 1"
-    assert session.settings["fps"] == 2 and session.settings["model_version"] == ModelCard.read(tiny_model.with_suffix(".json")).version
+    assert session.settings["fps"] == 2
+    assert session.settings["model_version"] == ModelCard.read(tiny_model.with_suffix(".json")).version
     assert table["offset_s"].tolist() == [0.0, 4.0, 8.0]
     assert table["frames"].tolist() == [8, 8, 8]
     assert table["faces_max"].tolist() == [3, 2, 3]  # the third face is away from 4 s to 8 s
