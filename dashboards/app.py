@@ -16,6 +16,7 @@ from dash import Dash, html
 from dashboards import callbacks, layout
 from monitor.console import info, warn
 from monitor.errors import EngageError
+from monitor.retention import enforce
 from monitor.store import SessionReader, StoreLocation, open_store
 from monitor.store.scope import RoomScope
 
@@ -71,12 +72,25 @@ def _require_password(server: flask.Flask, password: str) -> None:
         )
 
 
-def serve(location: StoreLocation, host: str, port: int, rooms: Sequence[str] = ()) -> None:
+def serve(
+    location: StoreLocation,
+    host: str,
+    port: int,
+    rooms: Sequence[str] = (),
+    *,
+    retention: str | None = None,
+    yes: bool = False,
+) -> None:
+    """Serve the dashboard; first the store's retention policy is enforced (and set, with `retention`)."""
     password = os.environ.get(PASSWORD_ENV) or None
     if host not in LOCAL_HOSTS and not password:
         raise EngageError(f"--host {host} opens the dashboard to other machines: set {PASSWORD_ENV} to a password")
     if not location.is_local or location.path.exists():
-        open_store(location, create=False).close()  # unreachable, corrupt or foreign: one line, here
+        with open_store(location, create=False) as store:  # unreachable, corrupt or foreign: one line, here
+            if store.location.is_local and not store.location.writable:
+                warn(f"{store.location} is read-only: retention not applied")
+            else:
+                enforce(store, retention, yes=yes)
     _check_free(host, port)
     app = create_app(location, rooms, password)
     if host not in LOCAL_HOSTS:

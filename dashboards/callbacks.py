@@ -89,7 +89,8 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
             for m in summary.lowest
         ]
         title = f"{info.name} · {info.room} · {info.started_at:%Y-%m-%d %H:%M} · {info.status}"
-        return timeline_figure(intervals[info.id], markers, window, title), summary_cards(title, cards, lows)
+        figure = timeline_figure(intervals[info.id], markers, window, title, info.settings.get("min_faces"))
+        return figure, summary_cards(title, cards, lows)
 
     @app.callback(
         Output("download", "data"),

@@ -15,6 +15,7 @@ from monitor.store import Marker
 
 ENGAGEMENT_COLOUR = "#2C3E50"
 FACES_COLOUR = "#95A5A6"
+FLOOR_COLOUR = "#BDC3C7"
 COMPARE_COLOURS = ("#2C3E50", "#E67E22", "#8E44AD", "#16A085", "#C0392B", "#2980B9")
 FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 16}
 
@@ -73,9 +74,14 @@ def _layout(fig: go.Figure, title: str) -> go.Figure:
 
 
 def timeline_figure(
-    intervals: pd.DataFrame, markers: Sequence[Marker] = (), window: int = 1, title: str = ""
+    intervals: pd.DataFrame,
+    markers: Sequence[Marker] = (),
+    window: int = 1,
+    title: str = "",
+    min_faces: int | None = None,
 ) -> go.Figure:
-    """Engagement and faces (top) and the stacked class shares (bottom) over minutes of lecture time."""
+    """Engagement and faces (top) and the stacked class shares (bottom) over minutes of lecture time; intervals
+    below the small-group floor (`min_faces`) are gaps, marked along the bottom."""
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -137,6 +143,20 @@ def timeline_figure(
                 row=2,
                 col=1,
             )
+    below = intervals["below_min_faces"] == 1
+    if below.any():
+        fig.add_trace(
+            go.Scatter(
+                x=minutes[below],
+                y=[0.02] * int(below.sum()),
+                name=f"fewer than {min_faces or 'the floor of'} faces: not counted",
+                mode="markers",
+                marker={"symbol": "square", "size": 9, "color": FLOOR_COLOUR},
+                hovertemplate="fewer faces than the small-group floor: expressions not kept<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
     for marker in markers:
         fig.add_vline(x=marker.offset_s / 60, line={"color": "#7F8C8D", "dash": "dash", "width": 1.5})
         fig.add_annotation(

@@ -13,12 +13,15 @@ from monitor.types import FrameResult, IntervalAggregate
 class IntervalAggregator:
     """Collects frame results into fixed `interval_s` windows of session time and closes them in order.
 
-    Windows that pass with no analyzed frame (a lost camera) are still emitted, with frames = 0.
+    Windows that pass with no analyzed frame (a lost camera) are still emitted, with frames = 0. A frame's
+    expressions count only when it holds at least `min_faces` faces (the small-group floor), so no stored share
+    or engagement comes from fewer; a window with faces but no frame that reached the floor is flagged.
     """
 
-    def __init__(self, interval_s: float, start_wall: datetime) -> None:
+    def __init__(self, interval_s: float, start_wall: datetime, min_faces: int = 1) -> None:
         self.interval_s = interval_s
         self.start_wall = start_wall
+        self.min_faces = min_faces
         self._index = 0
         self._reset()
 
@@ -34,7 +37,8 @@ class IntervalAggregator:
         self._frames += 1
         self._face_counts.append(len(result.faces))
         self._tracks.update(f.track_id for f in result.faces)
-        self._probabilities.extend(f.probabilities for f in result.faces)
+        if len(result.faces) >= self.min_faces:
+            self._probabilities.extend(f.probabilities for f in result.faces)
         return closed
 
     def add_skipped(self, offset_s: float) -> list[IntervalAggregate]:
@@ -83,6 +87,7 @@ class IntervalAggregator:
             class_counts=counts,
             class_means=means,
             engagement=engagement,
+            below_min_faces=not self._probabilities and any(self._face_counts),
         )
         self._index += 1
         self._reset()

@@ -16,7 +16,16 @@ from monitor.store import SessionInfo, SessionReader
 from monitor.store.sql import SQLITE_HEADER
 from monitor.tables import INTERVAL_COLUMNS, interval_table
 
-CSV_COLUMNS = ("session_id", "session_name", "room", "interval", "start_time", *INTERVAL_COLUMNS[2:], "markers")
+CSV_COLUMNS = (
+    "session_id",
+    "session_name",
+    "room",
+    "interval",
+    "start_time",
+    *(c for c in INTERVAL_COLUMNS[2:] if c != "below_min_faces"),
+    "markers",
+    "below_min_faces",  # appended after the stable columns of earlier versions
+)
 
 
 def session_table(store: SessionReader, session: SessionInfo) -> pd.DataFrame:

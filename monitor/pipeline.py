@@ -12,6 +12,7 @@ import numpy as np
 from monitor import __version__
 from monitor.aggregate import IntervalAggregator
 from monitor.align import face_crop
+from monitor.consent import MIN_FACES_DEFAULT, Zone, outside_zones
 from monitor.core import now
 from monitor.detect import FaceDetector
 from monitor.errors import EngageError
@@ -40,12 +41,16 @@ class PipelineSettings:
     fps: float = 2.0
     interval_s: float = 10.0
     detect_period_s: float = 0.06  # detect at most this often; frames in between reuse the faces last found
+    exclude_zones: tuple[Zone, ...] = ()  # faces whose centre lies here are dropped right after detection
+    min_faces: int = MIN_FACES_DEFAULT  # a frame's expressions count only with at least this many faces
 
     def settings_dict(self, detector: FaceDetector, classifier: ExpressionClassifier) -> dict[str, object]:
         return {
             "fps": self.fps,
             "interval_s": self.interval_s,
             "detect_period_s": self.detect_period_s,
+            "exclude_zones": [str(zone) for zone in self.exclude_zones],
+            "min_faces": self.min_faces,
             "detector": detector.name,
             "model_version": classifier.version,
             "engage_version": __version__,
@@ -74,7 +79,7 @@ class Pipeline:
         self.settings = settings
         self.tracker = IoUTracker()
         self.start_wall = start_wall or now().replace(microsecond=0)
-        self.aggregator = IntervalAggregator(settings.interval_s, self.start_wall)
+        self.aggregator = IntervalAggregator(settings.interval_s, self.start_wall, settings.min_faces)
         self.session_id = store.create_session(
             recording.name,
             recording.source,
@@ -125,6 +130,10 @@ class Pipeline:
             if image.shape == shape and 0 <= offset_s - found_at < self.settings.detect_period_s:
                 return faces, False
         faces = self.detector.detect(image)
+        if self.settings.exclude_zones:  # never aligned, classified, tracked or counted
+            height, width = image.shape[:2]
+            kept = outside_zones([face.box for face in faces], self.settings.exclude_zones, width, height)
+            faces = [face for face, keep in zip(faces, kept, strict=True) if keep]
         self._found = (offset_s, image.shape, faces)
         return faces, True
 

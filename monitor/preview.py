@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Sequence
 
 import cv2
 import numpy as np
 
+from monitor.consent import Zone
 from monitor.console import shown
 from monitor.core import CLASS_COLOURS
 from monitor.types import FrameResult
@@ -22,8 +24,16 @@ def display_available() -> bool:
     return True
 
 
-def draw(image: np.ndarray, result: FrameResult | None) -> np.ndarray:
+def draw(image: np.ndarray, result: FrameResult | None, zones: Sequence[Zone] = ()) -> np.ndarray:
+    """The frame with the opt-out zones shaded and labelled, each face's box and label, and a banner."""
     canvas = image.copy() if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
+    height, width = canvas.shape[:2]
+    for zone in zones:
+        x0, y0, x1, y1 = zone.pixels(width, height)
+        shaded = canvas[y0:y1, x0:x1]
+        shaded[:] = (shaded * 0.35 + 90).astype(np.uint8)  # greyed out: visibly not analyzed
+        cv2.rectangle(canvas, (x0, y0), (x1 - 1, y1 - 1), (200, 200, 200), 1)
+        cv2.putText(canvas, "not analyzed", (x0 + 6, y0 + 20), cv2.FONT_HERSHEY_SIMPLEX, 0.5, (255, 255, 255), 1)
     if result is None:
         return canvas
     for face in result.faces:
@@ -41,8 +51,11 @@ class PreviewWindow:
 
     title = "engage - live preview (frames are never saved)"
 
+    def __init__(self, zones: Sequence[Zone] = ()) -> None:
+        self.zones = tuple(zones)
+
     def show(self, image: np.ndarray, result: FrameResult | None) -> str:
-        cv2.imshow(self.title, draw(image, result))
+        cv2.imshow(self.title, draw(image, result, self.zones))
         key = cv2.waitKey(1) & 0xFF
         return chr(key).lower() if key != 0xFF else ""
 

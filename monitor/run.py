@@ -58,7 +58,8 @@ def run_live(
                     info(f"first frame analyzed {time.monotonic() - started:.1f} s after the source opened")
                 fps = pipeline.frames / elapsed if elapsed > 0 else 0.0
                 faces = len(result.faces) if result else 0
-                engagement = result.engagement if result else None
+                counted = result is not None and len(result.faces) >= pipeline.settings.min_faces
+                engagement = result.engagement if counted else None  # the floor holds on screen too
                 new_interval = pipeline.last_interval is not shown_interval
                 shown_interval = pipeline.last_interval
                 if sender and new_interval:

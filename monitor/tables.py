@@ -22,6 +22,7 @@ INTERVAL_COLUMNS = (
     *(f"n_{c}" for c in CLASSES),
     *(f"p_{c}" for c in CLASSES),
     "engagement",
+    "below_min_faces",
 )
 
 
@@ -41,6 +42,7 @@ def interval_table(intervals: Sequence[IntervalAggregate]) -> pd.DataFrame:
             *(a.class_counts[c] for c in CLASSES),
             *(a.class_means[c] for c in CLASSES),
             a.engagement,
+            int(a.below_min_faces),
         )
         for a in intervals
     ]

@@ -90,3 +90,4 @@ class IntervalAggregate:
     class_counts: dict[str, int]
     class_means: dict[str, float | None]
     engagement: float | None
+    below_min_faces: bool = False  # faces were seen, but no frame held the floor's number: expressions not kept

@@ -1,6 +1,7 @@
 """Handlers of the `engage` sub-commands, `cmd_<name>(args)`; each returns an exit code (None = 0)."""
 
 from monitor.commands.manage import (
+    cmd_config,
     cmd_delete,
     cmd_export,
     cmd_mark,
@@ -17,6 +18,7 @@ __all__ = [
     "cmd_analyze",
     "cmd_classify",
     "cmd_combine",
+    "cmd_config",
     "cmd_dashboard",
     "cmd_delete",
     "cmd_demo",

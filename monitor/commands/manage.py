@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import argparse
-import re
 import sys
-from datetime import timedelta
 
 from monitor.console import format_duration, info, shown
 from monitor.core import CLASSES, now
 from monitor.errors import EngageError
+from monitor.retention import POLICY
 from monitor.store import OUTBOX_DB, Marker, SessionInfo, StoreLocation, open_store
 from monitor.text import printable
 
@@ -22,6 +21,12 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 
     with open_store(args.db, create=False) as store:
         sessions = store.sessions(args.room)
+        policy = store.policy(POLICY)
+    info(
+        f"retention: {policy}: finished sessions older are deleted at each start of live, analyze, sync and dashboard"
+        if policy
+        else "retention: none set: sessions stay until deleted (set one with --retention, e.g. 90d)"
+    )
     if not sessions:
         where = f" in room {args.room!r}" if args.room else ""
         info(f"no sessions recorded{where} yet: run `engage live` or `engage analyze VIDEO`")
@@ -51,6 +56,9 @@ def cmd_show(args: argparse.Namespace) -> int:
         intervals = interval_table(store.intervals(session.id))
         markers = store.markers(session.id)
     summary = summarize(intervals)
+    zones = session.settings.get("exclude_zones") or []
+    floor = session.settings.get("min_faces")
+    below = int(intervals["below_min_faces"].sum())
     lines = [
         f"session {session.id}: {printable(session.name)} ({session.status})",
         f"room        {printable(session.room)} (recorded on {printable(session.host)})",
@@ -59,6 +67,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"engagement  mean {shown(summary.mean_engagement)}   median {shown(summary.median_engagement)}   "
         f"(p_positive + 0.5 p_neutral, 0..1)",
         "expressions " + "   ".join(f"{c} {shown(summary.class_shares[c], '{:.0%}')}" for c in CLASSES),
+        f"privacy     not analyzed: {'; '.join(zones) if zones else 'no zone'}   "
+        + (f"small-group floor {floor} faces ({below} interval(s) below it, not counted)" if floor else "no floor"),
         f"timeline    |{sparkline(intervals['engagement'])}|",
     ]
     if summary.lowest:
@@ -137,23 +147,13 @@ def cmd_delete(args: argparse.Namespace) -> int:
     return 0
 
 
-AGE_UNITS_H = {"h": 1, "d": 24, "w": 168, "y": 8766}  # a year of 365.25 days
-MAX_AGE = timedelta(days=100 * 365.25)
-
-
-def parse_age(text: str) -> timedelta:
-    """`90d`, `12w`, `36h`, `1y`: at most 100 years."""
-    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*([hdwy])\s*", text)
-    if not match:
-        raise EngageError(f"--older-than {text!r}: expected a number with h, d, w or y (e.g. 90d)")
-    hours = float(match[1]) * AGE_UNITS_H[match[2]]
-    if hours > MAX_AGE.total_seconds() / 3600:
-        raise EngageError(f"--older-than {text!r}: at most 100 years (100y)")
-    return timedelta(hours=hours)
-
-
 def cmd_prune(args: argparse.Namespace) -> int:
-    age = parse_age(args.older_than)
+    from monitor.retention import parse_age
+
+    try:
+        age = parse_age(args.older_than)
+    except EngageError as exc:
+        raise EngageError(f"--older-than {exc}") from None
     with open_store(args.db, create=False) as store:
         old = [s for s in store.older_than(age) if args.room is None or s.room == args.room]
         if not old:
@@ -164,7 +164,15 @@ def cmd_prune(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_config(args: argparse.Namespace) -> int:
+    from monitor.settings import describe, settings_of
+
+    print("\n".join(describe(args, args.sources, [s.key for s in settings_of("config")])))
+    return 0
+
+
 def cmd_sync(args: argparse.Namespace) -> int:
+    from monitor import retention
     from monitor.store.outbox import push
 
     location: StoreLocation = args.db
@@ -174,6 +182,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
         info(f"nothing to send: no outbox at {args.outbox}")
         return 0
     with open_store(StoreLocation.parse(args.outbox)) as outbox, open_store(location) as central:
+        retention.enforce(central, args.retention, yes=args.yes)
         held = push(outbox, central)
     info(f"{len(held)} session(s) of {args.outbox} sent to {location} ({sum(held.values())} intervals)")
     return 0

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from monitor import retention
+from monitor.consent import MIN_FACES_DEFAULT
 from monitor.console import PRIVACY_NOTICE, format_duration, info, shown, warn
 from monitor.core import now
 from monitor.detect import FaceDetector, create_detector
@@ -29,17 +31,21 @@ def _runtime(args: argparse.Namespace) -> tuple[FaceDetector, ExpressionClassifi
 
 
 @contextmanager
-def recording_store(location: StoreLocation, outbox: Path) -> Iterator[tuple[SqlStore, Sender | None]]:
+def recording_store(args: argparse.Namespace) -> Iterator[tuple[SqlStore, Sender | None]]:
     """The store a recording writes to: the SQLite file itself, or for a central store a local outbox
-    whose sender pushes in the background. An unreachable central store does not stop the lecture."""
+    whose sender pushes in the background. An unreachable central store does not stop the lecture. The store's
+    retention policy is enforced first (and set, with --retention)."""
+    location, outbox = args.db, args.outbox
     if location.is_local:
         with open_store(location) as store:
+            retention.enforce(store, args.retention, yes=args.yes)
             yield store, None
         return
     try:
-        open_store(location).close()  # a wrong URL, wrong credentials or a newer schema: stop here
+        with open_store(location) as central:  # a wrong URL, wrong credentials or a newer schema: stop here
+            retention.enforce(central, args.retention, yes=args.yes)
     except StoreUnavailable as exc:
-        warn(f"{exc}; recording to the outbox {outbox}, sent when it answers")
+        warn(f"{exc}; recording to the outbox {outbox}, sent when it answers (retention applied later)")
     with open_store(StoreLocation.parse(outbox)) as store:
         sender = Sender(store, location)
         sender.start()
@@ -60,8 +66,15 @@ def _start_pipeline(
     args: argparse.Namespace, store: SessionStore, source: str, runtime: tuple[FaceDetector, ExpressionClassifier]
 ) -> Pipeline:
     info(PRIVACY_NOTICE)
+    if args.min_faces < MIN_FACES_DEFAULT:
+        warn(
+            f"--min-faces {args.min_faces}: intervals with fewer than {MIN_FACES_DEFAULT} faces in view store "
+            "expressions, so single students can be singled out"
+        )
+    if args.exclude_zones:
+        info(f"not analyzed: faces in {', '.join(map(str, args.exclude_zones))} (fractions X,Y,W,H of the frame)")
     detector, classifier = runtime
-    settings = PipelineSettings(args.fps, args.interval, args.detect_period)
+    settings = PipelineSettings(args.fps, args.interval, args.detect_period, tuple(args.exclude_zones), args.min_faces)
     recording = Recording(args.name or _default_name(source), source, args.room, socket.gethostname())
     return Pipeline(detector, classifier, store, settings, recording)
 
@@ -84,14 +97,15 @@ def cmd_live(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
     capture = open_capture(source)
     preview = None
-    if not args.no_preview:
+    if args.preview:
         if display_available():
-            preview = PreviewWindow()
+            preview = PreviewWindow(args.exclude_zones)
         else:
             warn("no display found: running without the preview window (pass --no-preview to silence this)")
-    with recording_store(args.db, args.outbox) as (store, sender):
+    with recording_store(args) as (store, sender):
         pipeline = _start_pipeline(args, store, describe(source), runtime)
-        info(f"session {pipeline.session_id} started in room {args.room}; stop with q in the preview or Ctrl-C")
+        stop = "q in the preview or Ctrl-C" if preview else "Ctrl-C"
+        info(f"session {pipeline.session_id} started in room {args.room}; stop with {stop}")
         run_live(pipeline, LatestFrameReader(source, capture), preview, sender)
         _print_finished(store, pipeline.session_id)
     return 0
@@ -103,7 +117,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 
     runtime = _runtime(args)
     capture = open_capture(args.video)
-    with recording_store(args.db, args.outbox) as (store, _):
+    with recording_store(args) as (store, _):
         pipeline = _start_pipeline(args, store, args.video, runtime)
         run_analyze(pipeline, capture)
         _print_finished(store, pipeline.session_id)
@@ -113,13 +127,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     from monitor.cli import build_parser
     from monitor.demo import write_video
+    from monitor.settings import resolve
 
     with tempfile.TemporaryDirectory(prefix="engage-demo-") as folder:
         video = write_video(Path(folder) / "demo-lecture.mp4", seconds=30, fps=10, faces=3, leave=(12, 20))
         info("generated a 30 s sample lecture (3 faces from a bundled public-domain portrait; one leaves at 0:12)")
         demo = ["analyze", str(video), "--fps", "2", "--interval", "5", "--name", "demo lecture", "--room", args.room]
         analyze = build_parser().parse_args(demo)
-        analyze.db = args.db  # the location itself: its printed form hides the password
+        resolve(analyze, "analyze")
+        for key in ("db", "exclude_zones", "min_faces", "retention", "yes"):  # the location itself hides a password
+            setattr(analyze, key, getattr(args, key))
         cmd_analyze(analyze)
     info(f'next: `engage show "demo lecture" --db {args.db}` or `engage dashboard --db {args.db}`')
     return 0

@@ -8,7 +8,7 @@ import argparse
 def cmd_dashboard(args: argparse.Namespace) -> int:
     from dashboards.app import serve
 
-    serve(args.db, args.host, args.port, args.room or ())
+    serve(args.db, args.host, args.port, args.room or (), retention=args.retention, yes=args.yes)
     return 0
 
 

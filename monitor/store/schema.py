@@ -58,6 +58,7 @@ intervals = sa.Table(
     sa.Column("p_neutral", sa.Float),
     sa.Column("p_negative", sa.Float),
     sa.Column("engagement", sa.Float),
+    sa.Column("below_min_faces", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 markers = sa.Table(
@@ -72,6 +73,11 @@ markers = sa.Table(
 )
 
 schema_table = sa.Table("engage_schema", metadata, sa.Column("version", sa.Integer, nullable=False))
+
+# Policies the store itself carries, so every room that writes to it follows them (name: "retention").
+policies = sa.Table(
+    "engage_policy", metadata, sa.Column("name", sa.Text, primary_key=True), sa.Column("value", sa.Text, nullable=False)
+)
 
 
 def _legacy_v1_to_v2(db: Connection) -> None:
@@ -117,13 +123,24 @@ def _v3_rooms_heartbeats_summaries(db: Connection) -> None:
     db.exec_driver_sql("CREATE UNIQUE INDEX markers_natural_key ON markers (session_id, wall, text)")
 
 
+def _v4_small_group_floor_and_retention(db: Connection) -> None:
+    """Schema 3 to 4: intervals say when faces were seen but too few to keep expressions; the store keeps its
+    retention policy."""
+    db.exec_driver_sql("ALTER TABLE intervals ADD COLUMN below_min_faces BOOLEAN NOT NULL DEFAULT FALSE")
+    policies.create(db)
+
+
 def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
 # Step n upgrades a database of schema n to n + 1; schemas 1 and 2 exist only as SQLite files of engage 0.1.
-UPGRADES: dict[int, Callable[[Connection], None]] = {1: _legacy_v1_to_v2, 2: _v3_rooms_heartbeats_summaries}
-SCHEMA_VERSION = 3
+UPGRADES: dict[int, Callable[[Connection], None]] = {
+    1: _legacy_v1_to_v2,
+    2: _v3_rooms_heartbeats_summaries,
+    3: _v4_small_group_floor_and_retention,
+}
+SCHEMA_VERSION = 4
 
 
 def stored_version(db: Connection) -> int:

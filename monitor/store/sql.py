@@ -243,7 +243,17 @@ class SqlStore:
         upsert = insert.on_conflict_do_update(index_elements=["uid"], set_={k: insert.excluded[k] for k in changing})
         return self._write(lambda db: int(db.execute(upsert.returning(SESSION.id)).scalar_one()))
 
+    def set_policy(self, name: str, value: str) -> None:
+        """Keep a policy (say, the retention period) in the store itself, for every room that uses it."""
+        insert = self._insert(schema.policies).values(name=name, value=value)
+        upsert = insert.on_conflict_do_update(index_elements=["name"], set_={"value": insert.excluded.value})
+        self._write(lambda db: db.execute(upsert))
+
     # --- reading -------------------------------------------------------------------------------
+
+    def policy(self, name: str) -> str | None:
+        query = sa.select(schema.policies.c.value).where(schema.policies.c.name == name)
+        return self._read(lambda db: db.execute(query).scalar_one_or_none())
 
     def sessions(self, room: str | None = None, limit: int | None = None) -> list[SessionInfo]:
         """Sessions, newest first, of one room or of all (the newest `limit` of them)."""
@@ -354,6 +364,7 @@ def _interval_row(session_id: int, a: IntervalAggregate) -> dict[str, Any]:
         **{f"n_{c}": a.class_counts[c] for c in CLASSES},
         **{f"p_{c}": a.class_means[c] for c in CLASSES},
         "engagement": a.engagement,
+        "below_min_faces": a.below_min_faces,
     }
 
 
@@ -409,4 +420,5 @@ def _aggregate(row: sa.RowMapping) -> IntervalAggregate:
         class_counts={c: row[f"n_{c}"] for c in CLASSES},
         class_means={c: row[f"p_{c}"] for c in CLASSES},
         engagement=row["engagement"],
+        below_min_faces=bool(row["below_min_faces"]),
     )

@@ -11,9 +11,9 @@ from monitor.tables import interval_table
 from tests.factories import ROOM
 
 
-def make_pipeline(tmp_path, tiny_model, interval=5.0, detector="yunet", **settings):
+def make_pipeline(tmp_path, tiny_model, interval=5.0, detector="yunet", min_faces=1, **settings):
     store = open_store(tmp_path / "s.db")
-    settings = PipelineSettings(fps=2, interval_s=interval, **settings)
+    settings = PipelineSettings(fps=2, interval_s=interval, min_faces=min_faces, **settings)
     return Pipeline(
         create_detector(detector),
         ExpressionClassifier(tiny_model),
