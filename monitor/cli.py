@@ -85,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
     sync = _command(commands, "sync", "send a central store what the local outbox still holds")
     sync.add_argument("--yes", action="store_true", help=confirmable)
     _command(commands, "config", "print the effective settings and where each comes from")
+    _command(commands, "zones", "draw opt-out zones on the camera picture; writes them to the room config")
 
     dashboard = _command(commands, "dashboard", "open the browser dashboard")
     dashboard.add_argument(

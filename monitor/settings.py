@@ -127,7 +127,7 @@ SETTINGS = (
         (*RECORDING, "sync"),
     ),
     Setting("room", "room name (default: this machine's name)", socket.gethostname, str, (*RECORDING, "demo", "mark")),
-    Setting("source", "camera index, video file or stream URL (default: 0)", "0", str, ("live",)),
+    Setting("source", "camera index, video file or stream URL (default: 0)", "0", str, ("live", "zones")),
     Setting("preview", "no preview window", True, _switch, ("live",), flag="--no-preview", switch_off=True),
     Setting("name", "session name (default: source and date)", None),
     Setting("fps", "analyze at most this many frames per second (default: 2)", 2.0, _number(0.1, 30.0)),
@@ -200,7 +200,8 @@ def add_settings(parser: argparse.ArgumentParser, command: str) -> None:
 
 
 def settings_of(command: str) -> list[Setting]:
-    return [s for s in SETTINGS if command in s.commands]
+    """The settings `command` takes; `config` shows them all."""
+    return [s for s in SETTINGS if command == "config" or command in s.commands]
 
 
 def _for_argparse(setting: Setting) -> Callable[[str], Any]:
@@ -245,6 +246,31 @@ class RoomConfig:
                 raise EngageError(f"{path}: unknown key {key!r}; known: {', '.join(BY_KEY)}")
             values[key] = _from_file(setting, value, path)
         return cls(path, values)
+
+
+def config_target(given: Path | None) -> Path:
+    """The room config file a command writes to: `--config`, else `$ENGAGE_CONFIG`, else ./engage.toml."""
+    return given or (Path(os.environ[CONFIG_ENV]) if os.environ.get(CONFIG_ENV) else CONFIG_FILE)
+
+
+def write_zones(path: Path, zones: Iterable[Zone]) -> None:
+    """Set `exclude_zones` in the room config at `path`, keeping every other line; the result is read back and
+    checked before it replaces the file."""
+    import re
+
+    old = path.read_text(encoding="utf-8") if path.is_file() else ""
+    kept = re.sub(r"(?ms)^exclude_zones\s*=\s*\[.*?\]\s*$\n?", "", old).rstrip("\n")
+    line = "exclude_zones = [" + ", ".join(f'"{zone}"' for zone in zones) + "]  # X,Y,W,H fractions of the frame"
+    text = (kept + "\n" if kept else "") + line + "\n"
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        temporary.write_text(text, encoding="utf-8")
+        RoomConfig.read(temporary)
+        temporary.replace(path)
+    except OSError as exc:
+        raise EngageError(f"cannot write {path}: {exc.strerror}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def _from_file(setting: Setting, value: Any, path: Path) -> Any:

@@ -11,7 +11,7 @@ from monitor.commands.manage import (
     cmd_show,
     cmd_sync,
 )
-from monitor.commands.record import cmd_analyze, cmd_classify, cmd_demo, cmd_live
+from monitor.commands.record import cmd_analyze, cmd_classify, cmd_demo, cmd_live, cmd_zones
 from monitor.commands.tools import cmd_combine, cmd_dashboard, cmd_evaluate, cmd_train
 
 __all__ = [
@@ -32,4 +32,5 @@ __all__ = [
     "cmd_show",
     "cmd_sync",
     "cmd_train",
+    "cmd_zones",
 ]

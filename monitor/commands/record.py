@@ -14,6 +14,7 @@ from monitor.consent import MIN_FACES_DEFAULT
 from monitor.console import PRIVACY_NOTICE, format_duration, info, shown, warn
 from monitor.core import now
 from monitor.detect import FaceDetector, create_detector
+from monitor.errors import EngageError
 from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
@@ -162,4 +163,39 @@ def cmd_classify(args: argparse.Namespace) -> int:
     info(f"{len(table)} face(s) in {table['file'].nunique() if len(table) else 0} image(s)")
     if table.empty:
         info("no face found (use --no-detect for images that are face crops)")
+    return 0
+
+
+def cmd_zones(args: argparse.Namespace) -> int:
+    """Draw opt-out zones on a frame of the source; print the flags and write them to the room config."""
+    import cv2
+
+    from monitor.consent import Zone
+    from monitor.preview import display_available
+    from monitor.settings import config_target, write_zones
+    from monitor.source import open_capture, parse_source
+    from monitor.types import Box
+
+    if not display_available():
+        raise EngageError(
+            "engage zones draws on the live picture and needs a display; without one give --exclude-zone X,Y,W,H "
+            "(fractions 0-1 of the frame) or exclude_zones in the room config"
+        )
+    capture = open_capture(parse_source(args.source))
+    ok, frame = capture.read()
+    capture.release()
+    if not ok:
+        raise EngageError(f"no picture from {args.source} to draw on")
+    title = "engage zones: drag over each seat to leave out, Enter after each, Esc when done (nothing is saved)"
+    boxes = cv2.selectROIs(title, frame, showCrosshair=False)
+    cv2.destroyAllWindows()
+    height, width = frame.shape[:2]
+    zones = [Zone.of_pixels(Box(*map(int, box)), width, height) for box in boxes if box[2] > 0 and box[3] > 0]
+    if not zones:
+        info("no zone drawn; nothing changed")
+        return 0
+    target = config_target(args.config)
+    write_zones(target, zones)
+    info(" ".join(f"--exclude-zone {zone}" for zone in zones))
+    info(f"written to {target.resolve()} (exclude_zones); `engage live` there leaves these seats out")
     return 0
