@@ -59,3 +59,13 @@ def test_names_and_markers_are_shown_as_written_never_as_markup():
     assert fig.layout.title.text == '&lt;a href="http://x"&gt;Week 1&lt;/a&gt;'
     assert fig.layout.annotations[0].text == "&lt;b&gt;quiz&lt;/b&gt;"
     assert compare_figure({"<i>A</i>": table}).data[0].name == "&lt;i&gt;A&lt;/i&gt;"
+
+
+def test_intervals_below_the_small_group_floor_are_gaps_with_a_legend():
+    table = intervals([0.5, None, None, 0.6])
+    table.loc[1, "below_min_faces"] = 1
+    table.loc[1, "faces_mean"] = 2.0
+    fig = timeline_figure(table, min_faces=3)
+    (floor,) = [trace for trace in fig.data if trace.name == "fewer than 3 faces: not counted"]
+    assert list(floor.x) == [0.5]
+    assert np.isnan(np.asarray(fig.data[0].y, dtype=float)[1])  # the engagement line has a gap there

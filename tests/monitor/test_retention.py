@@ -50,7 +50,7 @@ def test_a_shorter_policy_needs_a_yes(store_url):
     with open_store(store_url) as store:
         retention.enforce(store, "90d")
         lectures(store)
-        with pytest.raises(EngageError, match="shorten the retention .* from 90d to 5d.*add --yes"):
+        with pytest.raises(EngageError, match=r"shorten the retention .* from 90d to 5d.*add --yes"):
             retention.enforce(store, "5d")
         assert store.policy("retention") == "90d" and len(store.sessions()) == 4
         retention.enforce(store, "5d", yes=True)
