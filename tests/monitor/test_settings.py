@@ -93,3 +93,14 @@ def test_drawn_zones_replace_those_in_the_room_config_and_keep_the_rest(tmp_path
     assert shown["exclude_zones"] == f'["0.8,0,0.2,0.45", "0,0.5,0.25,0.5"]   # {room}'
     assert shown["room"].startswith('"B12"') and shown["fps"].startswith("3.0")
     assert room.read_text().count("exclude_zones") == 1
+
+
+def test_the_readme_room_config_is_a_valid_file(tmp_path, capsys):
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text()
+    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
+    room = tmp_path / "B12.toml"
+    room.write_text(example)
+    shown = config_lines(capsys, "--config", str(room))
+    assert all(source.endswith(f"# {room}") for key, source in shown.items() if key != "model")
