@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.consent import MIN_FACES_DEFAULT, Zone
-from monitor.defaults import DEFAULT_DB, OUTBOX_DB
+from monitor.defaults import default_db, default_outbox
 from monitor.errors import EngageError
 
 CONFIG_ENV = "ENGAGE_CONFIG"
@@ -100,8 +100,9 @@ class Setting:
 SETTINGS = (
     Setting(
         "db",
-        f"session store: a SQLite file or postgresql://user@host/db (default: {DEFAULT_DB})",
-        str(DEFAULT_DB),
+        "session store: a SQLite file or postgresql://user@host/db (default: engage.db in your user data folder; "
+        "`engage config` shows where)",
+        lambda: str(default_db()),
         _location,
         (
             "live",
@@ -121,8 +122,8 @@ SETTINGS = (
     ),
     Setting(
         "outbox",
-        f"with a central --db: local file of intervals not sent yet (default: {OUTBOX_DB})",
-        OUTBOX_DB,
+        "with a central --db: local file of intervals not sent yet (default: outbox.db beside the default store)",
+        default_outbox,
         Path,
         (*RECORDING, "sync"),
     ),

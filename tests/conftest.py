@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +19,11 @@ from tests.postgres import PostgresCluster, server_binaries
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
+
+# The tests never read the settings of the machine they run on, nor write into its user's data folder.
+for _name in [name for name in os.environ if name.startswith("ENGAGE_")]:
+    del os.environ[_name]
+os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="engage-test-data-")
 
 
 @pytest.fixture(scope="session")

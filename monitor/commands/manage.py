@@ -7,9 +7,10 @@ import sys
 
 from monitor.console import format_duration, info, shown
 from monitor.core import CLASSES, now
+from monitor.defaults import default_outbox
 from monitor.errors import EngageError
 from monitor.retention import POLICY
-from monitor.store import OUTBOX_DB, Marker, SessionInfo, StoreLocation, open_store
+from monitor.store import Marker, SessionInfo, StoreLocation, open_store
 from monitor.text import printable
 
 
@@ -93,7 +94,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         table = pd.concat([session_table(store, s) for s in sessions], ignore_index=True)
     output = args.output or (all_csv_name(args.room) if args.all else default_csv_name(sessions[0]))
     protected = [location.path for location in (args.db,) if location.is_local]
-    written = write_csv(table, output, force=args.force, protected=[*protected, OUTBOX_DB])
+    written = write_csv(table, output, force=args.force, protected=[*protected, default_outbox()])
     if written != STDOUT:
         info(f"{len(table)} interval(s) of {len(sessions)} session(s) written to {written}")
     return 0

@@ -10,16 +10,13 @@ import os
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from monitor.defaults import DEFAULT_DB, OUTBOX_DB
 from monitor.store.location import StoreLocation
 from monitor.store.records import HEARTBEAT_S, STALE_AFTER, STATUSES, Marker, SessionInfo
 from monitor.store.sql import SqlStore, StoreUnavailable
 from monitor.types import IntervalAggregate
 
 __all__ = [
-    "DEFAULT_DB",
     "HEARTBEAT_S",
-    "OUTBOX_DB",
     "STALE_AFTER",
     "STATUSES",
     "Marker",

@@ -61,7 +61,7 @@ class StoreLocation:
 
     def __str__(self) -> str:
         if self.is_local:
-            return str(self.path)
+            return str(self.path.absolute())  # every message names the file wherever the command runs
         return redacted(self.url.set(drivername="postgresql").render_as_string(hide_password=True))
 
     def scrub(self, message: str) -> str:
