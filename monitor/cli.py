@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import NoReturn
 
@@ -25,6 +26,16 @@ def _port(text: str) -> int:
     if not text.isdigit() or not 1 <= int(text) <= 65535:
         raise argparse.ArgumentTypeError(f"--port must be 1-65535, got {text!r}")
     return int(text)
+
+
+def _moment(text: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"--started-at must be ISO 8601 such as 2026-12-02T09:00, got {text!r}"
+        ) from None
+    return moment if moment.tzinfo else moment.astimezone()  # a time without zone is this machine's local time
 
 
 def _room_filter(parser: argparse.ArgumentParser) -> None:
@@ -52,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--yes", action="store_true", help=confirmable)
     analyze = _command(commands, "analyze", "analyze a recorded lecture video as fast as possible")
     analyze.add_argument("video", help="video file")
+    analyze.add_argument(
+        "--started-at",
+        type=_moment,
+        help="when the lecture was taught, ISO 8601 such as 2026-12-02T09:00 (default: the recording's own creation "
+        "time in MP4, MOV, M4V and 3GP files, else now)",
+    )
     analyze.add_argument("--yes", action="store_true", help=confirmable)
     demo = _command(commands, "demo", "analyze a generated sample lecture video (no webcam needed)")
     demo.add_argument("--yes", action="store_true", help=confirmable)
@@ -64,9 +81,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     _command(commands, "sessions", "list recorded sessions and the retention policy in force", room_filter=True)
     show = _command(commands, "show", "summary of one session", room_filter=True)
-    show.add_argument("session", help="session id or name prefix")
+    show.add_argument("session", nargs="?", help="session id, name prefix or latest (default: latest)")
     export = _command(commands, "export", "export sessions as CSV", room_filter=True)
-    export.add_argument("session", nargs="?", help="session id or name prefix")
+    export.add_argument("session", nargs="?", help="session id, name prefix or latest (default: latest)")
     export.add_argument("-o", "--output", type=Path, help="output file, or - for standard output")
     export.add_argument("--all", action="store_true", help="export every session into one file with a session column")
     export.add_argument("--force", action="store_true", help="replace an existing file (never a database)")

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import struct
 import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import BinaryIO
 
 import cv2
 import numpy as np
@@ -178,3 +182,43 @@ class LatestFrameReader:
             self.reconnects += 1
             return True
         return False
+
+
+MP4_EPOCH = datetime(1904, 1, 1, tzinfo=UTC)  # QuickTime and MP4 count seconds from here
+CONTAINERS_WITH_TIME = (".mp4", ".m4v", ".mov", ".3gp")
+
+
+def recorded_at(path: Path) -> datetime | None:
+    """When a recording was made, from its container's own header (the `mvhd` creation time of MP4, MOV, M4V and
+    3GP files); None where the file has none, or a zero or implausible one (many encoders leave it empty)."""
+    if path.suffix.lower() not in CONTAINERS_WITH_TIME:
+        return None
+    try:
+        with path.open("rb") as file:
+            header = _find_box(file, b"moov", os.fstat(file.fileno()).st_size)
+            header = header and _find_box(file, b"mvhd", header)
+            if not header:
+                return None
+            version = file.read(4)[0]
+            raw = file.read(8 if version == 1 else 4)
+    except (OSError, IndexError):
+        return None
+    moment = MP4_EPOCH + timedelta(seconds=int.from_bytes(raw, "big"))
+    return moment if datetime(2000, 1, 1, tzinfo=UTC) < moment < datetime.now(UTC) + timedelta(days=1) else None
+
+
+def _find_box(file: BinaryIO, kind: bytes, end: int) -> int | None:
+    """Advance `file` into the box `kind` among the boxes from here to `end`; the box's end, or None."""
+    while file.tell() + 8 <= end:
+        start = file.tell()
+        size, name = struct.unpack(">I4s", file.read(8))
+        if size == 1:
+            size = struct.unpack(">Q", file.read(8))[0]
+        elif size == 0:
+            size = end - start
+        if size < 8:
+            return None
+        if name == kind:
+            return start + size
+        file.seek(start + size)
+    return None

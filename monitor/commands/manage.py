@@ -21,7 +21,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
     from monitor.console import output
 
     with open_store(args.db, create=False) as store:
-        sessions = store.sessions(args.room)
+        sessions = store.sessions(store.room_named(args.room))
         policy = store.policy(POLICY)
     info(
         f"retention: {policy}: finished sessions older are deleted at each start of live, analyze, sync and dashboard"
@@ -85,10 +85,13 @@ def cmd_export(args: argparse.Namespace) -> int:
 
     from monitor.export import STDOUT, all_csv_name, default_csv_name, session_table, write_csv
 
-    if bool(args.session) == bool(args.all):
-        raise EngageError("give one SESSION or --all")
+    if args.session and args.all:
+        raise EngageError("give one SESSION or --all, not both")
     with open_store(args.db, create=False) as store:
-        sessions = store.sessions(args.room)[::-1] if args.all else [store.resolve(args.session, args.room)]
+        if args.all:
+            sessions = store.sessions(store.room_named(args.room))[::-1]
+        else:
+            sessions = [store.resolve(args.session, args.room)]
         if not sessions:
             raise EngageError("no sessions to export")
         table = pd.concat([session_table(store, s) for s in sessions], ignore_index=True)
@@ -102,6 +105,7 @@ def cmd_export(args: argparse.Namespace) -> int:
 
 def cmd_mark(args: argparse.Namespace) -> int:
     with open_store(args.db, create=False) as store:
+        args.room = next((r for r in store.rooms() if r.casefold() == args.room.casefold()), args.room)
         running = store.running_sessions(args.room)
         if args.session:
             running = [s for s in running if s.id == store.resolve(args.session, args.room).id]
@@ -156,7 +160,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
     except EngageError as exc:
         raise EngageError(f"--older-than {exc}") from None
     with open_store(args.db, create=False) as store:
-        old = [s for s in store.older_than(age) if args.room is None or s.room == args.room]
+        room = store.room_named(args.room)
+        old = [s for s in store.older_than(age) if room is None or s.room == room]
         if not old:
             info(f"no session older than {args.older_than}")
         elif _confirm_delete(old, args.yes):

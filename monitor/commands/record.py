@@ -7,6 +7,7 @@ import socket
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 from monitor import retention
@@ -22,8 +23,9 @@ from monitor.store.outbox import Sender
 from monitor.text import printable
 
 
-def _default_name(source: str) -> str:
-    return f"{Path(source).stem if '/' in source or '.' in source else source} {now():%Y-%m-%d %H:%M}"
+def _default_name(source: str, room: str) -> str:
+    """A recording's file name, or `lecture in ROOM` for a camera: the date is listed beside it, never in it."""
+    return Path(source).stem if "/" in source or "." in source else f"lecture in {room}"
 
 
 def _runtime(args: argparse.Namespace) -> tuple[FaceDetector, ExpressionClassifier]:
@@ -64,7 +66,11 @@ def recording_store(args: argparse.Namespace) -> Iterator[tuple[SqlStore, Sender
 
 
 def _start_pipeline(
-    args: argparse.Namespace, store: SessionStore, source: str, runtime: tuple[FaceDetector, ExpressionClassifier]
+    args: argparse.Namespace,
+    store: SessionStore,
+    source: str,
+    runtime: tuple[FaceDetector, ExpressionClassifier],
+    started_at: datetime | None = None,
 ) -> Pipeline:
     info(PRIVACY_NOTICE)
     if args.min_faces < MIN_FACES_DEFAULT:
@@ -76,8 +82,8 @@ def _start_pipeline(
         info(f"not analyzed: faces in {', '.join(map(str, args.exclude_zones))} (fractions X,Y,W,H of the frame)")
     detector, classifier = runtime
     settings = PipelineSettings(args.fps, args.interval, args.detect_period, tuple(args.exclude_zones), args.min_faces)
-    recording = Recording(args.name or _default_name(source), source, args.room, socket.gethostname())
-    return Pipeline(detector, classifier, store, settings, recording)
+    recording = Recording(args.name or _default_name(source, args.room), source, args.room, socket.gethostname())
+    return Pipeline(detector, classifier, store, settings, recording, start_wall=started_at)
 
 
 def _print_finished(store: SessionStore, session_id: int) -> None:
@@ -114,14 +120,18 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     from monitor.run import run_analyze
-    from monitor.source import open_capture
+    from monitor.source import open_capture, recorded_at
 
     runtime = _runtime(args)
     capture = open_capture(args.video)
+    started_at = args.started_at or recorded_at(Path(args.video))
+    if started_at is None:
+        warn(f"{args.video} does not say when it was recorded: dated now (give --started-at 2026-12-02T09:00)")
     with recording_store(args) as (store, _):
-        pipeline = _start_pipeline(args, store, args.video, runtime)
+        pipeline = _start_pipeline(args, store, args.video, runtime, started_at)
         run_analyze(pipeline, capture)
         _print_finished(store, pipeline.session_id)
+    args.recorded_session = pipeline.session_id
     return 0
 
 
@@ -138,8 +148,10 @@ def cmd_demo(args: argparse.Namespace) -> int:
         resolve(analyze, "analyze")
         for key in ("db", "exclude_zones", "min_faces", "retention", "yes"):  # the location itself hides a password
             setattr(analyze, key, getattr(args, key))
+        analyze.started_at = now().replace(microsecond=0)
         cmd_analyze(analyze)
-    info(f'next: `engage show "demo lecture" --db {args.db}` or `engage dashboard --db {args.db}`')
+    db = "" if args.sources.get("db") == "default" else " --db ..."
+    info(f"next: `engage show {analyze.recorded_session}{db}` or `engage dashboard{db}`")
     return 0
 
 

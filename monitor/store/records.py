@@ -54,3 +54,10 @@ class SessionInfo:
         if self.media_end_s is not None:
             return self.media_end_s
         return ((self.ended_at or now()) - self.started_at).total_seconds()
+
+    @property
+    def described(self) -> str:
+        """`12 (Physics 9b, room B12, 2026-12-02 09:00, 0:45:10)`: enough to tell two lectures apart."""
+        seconds = round(self.duration_s)
+        length = f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
+        return f"{self.id} ({self.name}, room {self.room}, {self.started_at:%Y-%m-%d %H:%M}, {length})"

@@ -74,9 +74,10 @@ markers = sa.Table(
 
 schema_table = sa.Table("engage_schema", metadata, sa.Column("version", sa.Integer, nullable=False))
 
-# Policies the store itself carries, so every room that writes to it follows them (name: "retention").
-policies = sa.Table(
-    "engage_policy", metadata, sa.Column("name", sa.Text, primary_key=True), sa.Column("value", sa.Text, nullable=False)
+# What the store keeps about itself: its retention policy (so every room that writes to it follows it) and, on
+# SQLite, the highest session id it ever gave (so a deleted session's id is never given again).
+meta = sa.Table(
+    "engage_meta", metadata, sa.Column("name", sa.Text, primary_key=True), sa.Column("value", sa.Text, nullable=False)
 )
 
 
@@ -124,10 +125,10 @@ def _v3_rooms_heartbeats_summaries(db: Connection) -> None:
 
 
 def _v4_small_group_floor_and_retention(db: Connection) -> None:
-    """Schema 3 to 4: intervals say when faces were seen but too few to keep expressions; the store keeps its
-    retention policy."""
+    """Schema 3 to 4: intervals say when faces were seen but too few to keep expressions; the store keeps facts
+    about itself (retention policy, highest session id)."""
     db.exec_driver_sql("ALTER TABLE intervals ADD COLUMN below_min_faces BOOLEAN NOT NULL DEFAULT FALSE")
-    policies.create(db)
+    meta.create(db)
 
 
 def _quoted(text: str) -> str:

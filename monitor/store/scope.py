@@ -36,7 +36,7 @@ class RoomScope:
     def rooms(self) -> list[str]:
         return [r for r in self.store.rooms() if r in self.scope]
 
-    def resolve(self, key: str, room: str | None = None) -> SessionInfo:
+    def resolve(self, key: str | None, room: str | None = None) -> SessionInfo:
         rooms = self._in_scope(room)
         if len(rooms) != 1:
             raise EngageError(f"{key!r}: name one room of {', '.join(self.scope)} to look a session up")

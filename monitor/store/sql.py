@@ -163,7 +163,14 @@ class SqlStore:
             "heartbeat_at": _iso(now()),
             "settings": json.dumps(settings),
         }
-        return self._write(lambda db: int(db.execute(schema.sessions.insert().values(values)).inserted_primary_key[0]))
+
+        def create(db: Connection) -> int:
+            if self.dialect == "sqlite":  # ids are never given twice (PostgreSQL's sequence already holds to that)
+                highest = db.execute(sa.select(sa.func.coalesce(sa.func.max(SESSION.id), 0))).scalar_one()
+                values["id"] = max(highest, int(_meta(db, LAST_ID) or 0)) + 1
+            return int(db.execute(schema.sessions.insert().values(values)).inserted_primary_key[0])
+
+        return self._write(create)
 
     def add_interval(self, session_id: int, aggregate: IntervalAggregate) -> None:
         self.add_intervals(session_id, [aggregate])
@@ -218,6 +225,8 @@ class SqlStore:
         ids = list(session_ids)
 
         def delete(db: Connection) -> None:
+            if ids and self.dialect == "sqlite":
+                _set_meta(db, self._insert, LAST_ID, str(max(max(ids), int(_meta(db, LAST_ID) or 0))))
             db.execute(schema.intervals.delete().where(INTERVAL.session_id.in_(ids)))
             db.execute(schema.markers.delete().where(MARKER.session_id.in_(ids)))
             db.execute(schema.sessions.delete().where(SESSION.id.in_(ids)))
@@ -245,15 +254,12 @@ class SqlStore:
 
     def set_policy(self, name: str, value: str) -> None:
         """Keep a policy (say, the retention period) in the store itself, for every room that uses it."""
-        insert = self._insert(schema.policies).values(name=name, value=value)
-        upsert = insert.on_conflict_do_update(index_elements=["name"], set_={"value": insert.excluded.value})
-        self._write(lambda db: db.execute(upsert))
+        self._write(lambda db: _set_meta(db, self._insert, name, value))
 
     # --- reading -------------------------------------------------------------------------------
 
     def policy(self, name: str) -> str | None:
-        query = sa.select(schema.policies.c.value).where(schema.policies.c.name == name)
-        return self._read(lambda db: db.execute(query).scalar_one_or_none())
+        return self._read(lambda db: _meta(db, name))
 
     def sessions(self, room: str | None = None, limit: int | None = None) -> list[SessionInfo]:
         """Sessions, newest first, of one room or of all (the newest `limit` of them)."""
@@ -273,9 +279,25 @@ class SqlStore:
         query = sa.select(SESSION.room).distinct().order_by(SESSION.room)
         return self._read(lambda db: list(db.execute(query).scalars()))
 
-    def resolve(self, key: str, room: str | None = None) -> SessionInfo:
-        """A session by id or by an unambiguous name prefix (within `room` when given)."""
+    def room_named(self, room: str | None) -> str | None:
+        """The stored spelling of `room` (matched regardless of case); an unknown room is an error listing them."""
+        if room is None:
+            return None
+        rooms = self.rooms()
+        found = [r for r in rooms if r.casefold() == room.casefold()]
+        if not found:
+            raise EngageError(f"no room {room!r}; rooms: {', '.join(rooms) or 'none recorded yet'}")
+        return room if room in found else found[0]
+
+    def resolve(self, key: str | None, room: str | None = None) -> SessionInfo:
+        """A session by id, by an unambiguous name prefix, or `latest` (also no key): the newest (within `room`)."""
+        room = self.room_named(room)
         sessions = self.sessions(room)
+        where = f" in room {room!r}" if room is not None else ""
+        if key is None or key.strip().lower() == "latest":
+            if not sessions:
+                raise EngageError(f"no session recorded{where} yet")
+            return sessions[0]
         if key.isdigit():
             match = [s for s in sessions if s.id == int(key)]
         else:
@@ -283,12 +305,11 @@ class SqlStore:
             match = exact or [s for s in sessions if s.name.lower().startswith(key.lower())]
         if len(match) == 1:
             return match[0]
-        where = f" in room {room!r}" if room is not None else ""
         if not match:
-            known = ", ".join(f"{s.id} ({s.name})" for s in sessions[:10]) or "none recorded yet"
-            raise EngageError(f"no session matches {key!r}{where}; sessions: {known}")
-        candidates = ", ".join(f"{s.id} ({s.name})" for s in match)
-        raise EngageError(f"{key!r} is ambiguous{where}: {candidates}")
+            known = "; ".join(s.described for s in sessions[:5]) or "none recorded yet"
+            raise EngageError(f"no session matches {key!r}{where}; newest: {known}")
+        candidates = "; ".join(s.described for s in match[:10])
+        raise EngageError(f"{key!r} is ambiguous{where}: {candidates}; give the id")
 
     def running_sessions(self, room: str) -> list[SessionInfo]:
         """The sessions of `room` whose writer is alive, newest first."""
@@ -321,6 +342,18 @@ class SqlStore:
     def older_than(self, age: timedelta) -> list[SessionInfo]:
         cutoff = now() - age
         return [s for s in self.sessions() if s.status != "running" and s.started_at < cutoff]
+
+
+LAST_ID = "last_session_id"
+
+
+def _meta(db: Connection, name: str) -> str | None:
+    return db.execute(sa.select(schema.meta.c.value).where(schema.meta.c.name == name)).scalar_one_or_none()
+
+
+def _set_meta(db: Connection, insert: Callable[..., Any], name: str, value: str) -> None:
+    statement = insert(schema.meta).values(name=name, value=value)
+    db.execute(statement.on_conflict_do_update(index_elements=["name"], set_={"value": statement.excluded.value}))
 
 
 def _sqlite_begin(db: Connection) -> None:

@@ -84,3 +84,32 @@ def test_a_stream_that_ends_is_reopened_with_backoff(tmp_path):
         assert not reader.finished.is_set()
     finally:
         reader.stop()
+
+
+def _mp4_with_creation_time(path, moment, version=0):
+    """The boxes of an MP4 header: ftyp, then moov holding mvhd with `moment` as its creation time."""
+    import struct
+    from datetime import UTC, datetime
+
+    seconds = int((moment - datetime(1904, 1, 1, tzinfo=UTC)).total_seconds())
+    stamp = struct.pack(">Q" if version else ">I", seconds)
+    mvhd_body = bytes([version, 0, 0, 0]) + stamp * 2 + b"\0" * 80
+    mvhd = struct.pack(">I4s", 8 + len(mvhd_body), b"mvhd") + mvhd_body
+    moov = struct.pack(">I4s", 8 + len(mvhd), b"moov") + mvhd
+    ftyp = struct.pack(">I4s", 16, b"ftyp") + b"isom\0\0\0\0"
+    free = struct.pack(">I4s", 12, b"free") + b"\0" * 4
+    path.write_bytes(ftyp + free + moov)
+    return path
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_the_recording_time_comes_from_the_container_header(tmp_path, version):
+    from datetime import UTC, datetime
+
+    from monitor.source import recorded_at
+
+    taught = datetime(2026, 7, 1, 10, 0, tzinfo=UTC)
+    assert recorded_at(_mp4_with_creation_time(tmp_path / "lecture.mp4", taught, version)) == taught
+    assert recorded_at(_mp4_with_creation_time(tmp_path / "zero.mov", datetime(1904, 1, 1, tzinfo=UTC))) is None
+    (tmp_path / "clip.avi").write_bytes(b"RIFF")
+    assert recorded_at(tmp_path / "clip.avi") is None and recorded_at(tmp_path / "truncated.mp4") is None
