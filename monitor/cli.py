@@ -146,11 +146,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     except EngageError as exc:
         from monitor.console import error_line
 
-        print(error_line(exc), file=sys.stderr)
+        print(error_line(f"{exc}{_hint(exc, args)}"), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("engage: stopped", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `engage show | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+
+
+def _hint(error: EngageError, args: argparse.Namespace) -> str:
+    """What to do next, where the error alone does not say: a reading command while the central store is down
+    can read what this machine recorded but has not sent yet."""
+    from monitor.defaults import default_outbox
+    from monitor.store import StoreUnavailable
+
+    outbox = default_outbox()
+    if isinstance(error, StoreUnavailable) and args.command in ("sessions", "show", "export") and outbox.is_file():
+        return f"; what this machine recorded and has not sent yet can be read with --db {outbox}"
+    return ""
 
 
 if __name__ == "__main__":

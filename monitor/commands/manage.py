@@ -149,6 +149,8 @@ def cmd_delete(args: argparse.Namespace) -> int:
         if _confirm_delete([session], args.yes):
             store.delete([session.id])
             info(f"session {session.id} '{session.name}' deleted")
+        else:
+            info(f"kept session {session.id}: nothing deleted")
     return 0
 
 
@@ -167,6 +169,8 @@ def cmd_prune(args: argparse.Namespace) -> int:
         elif _confirm_delete(old, args.yes):
             store.delete([s.id for s in old])
             info(f"deleted {len(old)} session(s) older than {args.older_than}")
+        else:
+            info("kept them all: nothing deleted")
     return 0
 
 

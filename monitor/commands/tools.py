@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import argparse
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from monitor.errors import EngageError
 
 
 def cmd_dashboard(args: argparse.Namespace) -> int:
@@ -15,16 +19,33 @@ def cmd_dashboard(args: argparse.Namespace) -> int:
 def cmd_train(args: argparse.Namespace) -> int:
     from training.options import run_train
 
-    return run_train(args)
+    with training_extra("train"):
+        return run_train(args)
 
 
 def cmd_evaluate(args: argparse.Namespace) -> int:
     from training.options import run_evaluate
 
-    return run_evaluate(args)
+    with training_extra("evaluate"):
+        return run_evaluate(args)
 
 
 def cmd_combine(args: argparse.Namespace) -> int:
     from training.options import run_combine
 
-    return run_combine(args)
+    with training_extra("combine"):
+        return run_combine(args)
+
+
+@contextmanager
+def training_extra(command: str) -> Iterator[None]:
+    """A missing training package is one line naming the extra that brings it, not a traceback."""
+    try:
+        yield
+    except ModuleNotFoundError as exc:
+        if (exc.name or "").split(".")[0] not in ("tensorflow", "keras", "matplotlib"):
+            raise
+        raise EngageError(
+            f"engage {command} needs {exc.name.split('.')[0]}, which the training extra brings: "
+            "pip install 'engage[train]' (about 1.3 GB)"
+        ) from None

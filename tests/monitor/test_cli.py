@@ -225,3 +225,38 @@ def test_a_whole_live_session_never_imports_pandas_or_tensorflow(tmp_path, tiny_
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert done.stdout.strip().splitlines()[-1] == "0 []", done.stderr
+
+
+def test_training_commands_without_tensorflow_name_the_extra(tmp_path):
+    (tmp_path / "sitecustomize.py").write_text(
+        "import sys\n"
+        "class NoTensorFlow:\n"
+        "    def find_spec(self, name, path=None, target=None):\n"
+        "        if name.split('.')[0] in ('tensorflow', 'keras'):\n"
+        "            raise ModuleNotFoundError(name, name=name)\n"
+        "sys.meta_path.insert(0, NoTensorFlow())\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    command = [sys.executable, "-m", "monitor.cli", "train", "--data", str(tmp_path / "x.csv")]
+    done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
+    assert done.returncode == 2 and "Traceback" not in done.stderr
+    assert "pip install 'engage[train]'" in done.stderr and len(done.stderr.strip().splitlines()) == 1
+
+
+def test_output_cut_short_by_a_pipe_is_no_traceback(tmp_path):
+    from tests.factories import ROOM, START, aggregate
+
+    db = tmp_path / "s.db"
+    with open_store(db) as store:
+        sid = store.create_session("long", "camera 0", {}, START, room=ROOM, host="x")
+        store.add_intervals(sid, [aggregate(i) for i in range(3000)])
+    export = subprocess.Popen(
+        [sys.executable, "-m", "monitor.cli", "export", "1", "-o", "-", "--db", str(db)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+    )
+    export.stdout.read(100)
+    export.stdout.close()  # `| head -c 100`
+    assert export.wait(60) == 0
+    assert b"Traceback" not in export.stderr.read()
