@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("-o", "--output", type=Path, help="output file, or - for standard output")
     export.add_argument("--all", action="store_true", help="export every session into one file with a session column")
     export.add_argument("--force", action="store_true", help="replace an existing file (never a database)")
+    export.add_argument(
+        "--excel",
+        action="store_true",
+        help="for spreadsheets: a byte-order mark (names keep their accents) and local times without the offset",
+    )
     mark = _command(commands, "mark", "add a time-stamped marker to the running session")
     mark.add_argument("text")
     mark.add_argument("--session", help="the running session's id or name, where the room runs more than one")

@@ -25,6 +25,7 @@ CSV_COLUMNS = (
     *(c for c in INTERVAL_COLUMNS[2:] if c != "below_min_faces"),
     "markers",
     "below_min_faces",  # appended after the stable columns of earlier versions
+    "lecture_time",
 )
 
 
@@ -41,7 +42,15 @@ def session_table(store: SessionReader, session: SessionInfo) -> pd.DataFrame:
     table["markers"] = [
         "; ".join(m.text for m in markers if start <= m.offset_s < end) for start, end in zip(starts, ends, strict=True)
     ]
+    table["lecture_time"] = table["offset_s"].map(lecture_time)
     return table[list(CSV_COLUMNS)]
+
+
+def lecture_time(seconds: float) -> str:
+    """Time since the lecture started as a clock shows it: `m:ss`, or `h:mm:ss` from the first hour on."""
+    whole = int(seconds)
+    hours, rest = divmod(whole, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -52,9 +61,11 @@ def spreadsheet_safe(value: object) -> object:
     return f"'{value}" if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
 
-def csv_text(table: pd.DataFrame) -> str:
+def csv_text(table: pd.DataFrame, excel: bool = False) -> str:
     """The CSV: a header row, 4 decimals, missing values as empty cells, text that would start a formula
-    neutralised."""
+    neutralised. `excel`: times as local `YYYY-MM-DD HH:MM:SS`, which spreadsheets read as dates."""
+    if excel and "start_time" in table:
+        table = table.assign(start_time=table["start_time"].map(lambda t: t[:19].replace("T", " ")))
     text_columns = [name for name in table.columns if not pd.api.types.is_numeric_dtype(table[name])]
     safe = table.assign(**{name: table[name].map(spreadsheet_safe) for name in text_columns})
     return safe.to_csv(index=False, float_format="%.4f", lineterminator="\n")
@@ -63,11 +74,13 @@ def csv_text(table: pd.DataFrame) -> str:
 STDOUT = Path("-")
 
 
-def write_csv(table: pd.DataFrame, path: Path, *, force: bool = False, protected: Sequence[Path] = ()) -> Path:
+def write_csv(
+    table: pd.DataFrame, path: Path, *, force: bool = False, protected: Sequence[Path] = (), excel: bool = False
+) -> Path:
     """Write `csv_text(table)` as UTF-8 to `path` (`-`: standard output), all or nothing: through a temporary
     file renamed into place. Never onto a database (any SQLite file, or a `protected` store and its journals);
-    an existing file only with `force`."""
-    text = csv_text(table)
+    an existing file only with `force`. `excel`: with a byte-order mark and spreadsheet dates."""
+    text = ("\ufeff" if excel else "") + csv_text(table, excel)
     if path == STDOUT:
         sys.stdout.write(text)
         return path

@@ -97,7 +97,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         table = pd.concat([session_table(store, s) for s in sessions], ignore_index=True)
     output = args.output or (all_csv_name(args.room) if args.all else default_csv_name(sessions[0]))
     protected = [location.path for location in (args.db,) if location.is_local]
-    written = write_csv(table, output, force=args.force, protected=[*protected, default_outbox()])
+    written = write_csv(table, output, force=args.force, protected=[*protected, default_outbox()], excel=args.excel)
     if written != STDOUT:
         info(f"{len(table)} interval(s) of {len(sessions)} session(s) written to {written}")
     return 0

@@ -51,9 +51,17 @@ class SessionInfo:
 
     @property
     def duration_s(self) -> float:
+        """Seconds recorded: to the last interval; a session without one lasts until it ended, or, silent, until
+        its writer's last heartbeat (an interrupted session does not grow with the clock)."""
         if self.media_end_s is not None:
             return self.media_end_s
-        return ((self.ended_at or now()) - self.started_at).total_seconds()
+        end = self.ended_at or (now() if self.status == "running" else self.heartbeat_at)
+        return max(0.0, (end - self.started_at).total_seconds())
+
+    @property
+    def empty(self) -> bool:
+        """Finished without a single interval: nothing to show (a lecture that failed at its start)."""
+        return self.intervals == 0 and self.status != "running"
 
     @property
     def described(self) -> str:

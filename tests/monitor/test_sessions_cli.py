@@ -261,3 +261,18 @@ def test_text_a_spreadsheet_would_run_as_a_formula_is_exported_inert(recorded, t
     table = read_csv(out)
     assert set(table["session_name"]) == {"'=cmd|' /C calc'!A0"}
     assert table["markers"].tolist() == ["", "slide 12: proofs", "'@SUM(A1:A9)", "'-2+3", ""]
+
+
+def test_csv_for_spreadsheets_and_the_lecture_time_column(recorded, tmp_path):
+    assert main(["rename", "1", "Physik Woche 1: Überblick", "--db", str(recorded)]) == 0
+    plain, excel = tmp_path / "plain.csv", tmp_path / "excel.csv"
+    assert main(["export", "1", "-o", str(plain), "--db", str(recorded)]) == 0
+    assert main(["export", "1", "-o", str(excel), "--excel", "--db", str(recorded)]) == 0
+    assert not plain.read_bytes().startswith(b"\xef\xbb\xbf") and excel.read_bytes().startswith(b"\xef\xbb\xbf")
+    rows = excel.read_text(encoding="utf-8-sig").splitlines()
+    stamp = rows[1].split(",")[4]
+    assert len(stamp) == 19 and stamp[10] == " " and "+" not in stamp  # 2026-12-02 09:00:00
+    table = read_csv(plain)
+    assert list(table.columns)[-2:] == ["below_min_faces", "lecture_time"]
+    assert table["lecture_time"].tolist() == ["0:00", "0:05", "0:10", "0:15", "0:20"]
+    assert set(table["session_name"]) == {"Physik Woche 1: Überblick"}
