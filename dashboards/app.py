@@ -42,7 +42,7 @@ def create_app(
         if location.is_local and not location.path.is_file():
             return layout.empty_page(str(location))
         first = rooms[0] if len(rooms) == 1 else None
-        sessions, known = store().sessions(first, layout.LECTURES_SHOWN), store().rooms()
+        sessions, known = layout.listed(store().sessions(first, layout.LECTURES_SHOWN)), store().rooms()
         if not known:
             return layout.empty_page(str(location))
         return layout.page(sessions, known, first)

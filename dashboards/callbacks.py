@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from urllib.parse import parse_qs
 
 import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, no_update
 
-from dashboards.figures import compare_figure, timeline_figure
-from dashboards.layout import LECTURES_SHOWN, lectures_note, room_options, session_rows, summary_cards
+from dashboards.figures import compare_figure, empty_figure, timeline_figure
+from dashboards.layout import LECTURES_SHOWN, lectures_note, listed, room_options, session_rows, summary_cards
 from monitor.console import format_duration, shown
 from monitor.core import CLASSES, local_time
 from monitor.errors import EngageError
@@ -34,7 +35,7 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
         _: int | None, room: str | None, selected: list[int] | None
     ) -> tuple[list[dict], str, list[dict], bool]:
         s = store()
-        sessions, rooms = s.sessions(room or None, LECTURES_SHOWN), s.rooms()
+        sessions, rooms = listed(s.sessions(room or None, LECTURES_SHOWN)), s.rooms()
         running = {x.id for x in sessions if x.status == "running"}
         rows = session_rows(sessions)
         return rows, lectures_note(len(rows)), room_options(rooms), not (running & set(selected or []))
@@ -47,8 +48,54 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
     )
     def select_newest(room: str | None) -> tuple[list[int], list[int]]:
         s = store()
-        sessions = s.sessions(room or None, 1)
+        sessions = listed(s.sessions(room or None, 2))
         return ([0], [sessions[0].id]) if sessions else ([], [])
+
+    @app.callback(
+        Output("sessions-table", "row_selectable"),
+        Output("sessions-table", "selected_rows", allow_duplicate=True),
+        Output("sessions-table", "selected_row_ids", allow_duplicate=True),
+        Input("view", "value"),
+        State("sessions-table", "selected_rows"),
+        State("sessions-table", "selected_row_ids"),
+        prevent_initial_call=True,
+    )
+    def one_or_many(view: str, rows: list[int] | None, ids: list[int] | None) -> tuple[str, list[int], list[int]]:
+        """One lecture: one row ticked at a time (the first kept); compare: as many as wanted."""
+        if view == "compare":
+            return "multi", rows or [], ids or []
+        return "single", (rows or [])[:1], (ids or [])[:1]
+
+    @app.callback(
+        Output("view", "value"),
+        Output("sessions-table", "row_selectable", allow_duplicate=True),
+        Output("sessions-table", "selected_rows", allow_duplicate=True),
+        Output("sessions-table", "selected_row_ids", allow_duplicate=True),
+        Input("url", "search"),
+        State("sessions-table", "data"),
+        prevent_initial_call="initial_duplicate",
+    )
+    def open_link(search: str | None, rows: list[dict] | None) -> tuple:
+        """A shared link (?lectures=3,5&view=compare) opens the lectures and the view it names."""
+        asked = parse_qs((search or "").lstrip("?"))
+        ids = [r["id"] for r in rows or []]
+        wanted = [int(i) for i in ",".join(asked.get("lectures", [])).split(",") if i.isdigit() and int(i) in ids]
+        if not wanted:
+            return no_update, no_update, no_update, no_update
+        view = "compare" if asked.get("view") == ["compare"] else "timeline"
+        wanted = wanted if view == "compare" else wanted[:1]
+        return view, "multi" if view == "compare" else "single", [ids.index(i) for i in wanted], wanted
+
+    @app.callback(
+        Output("share-link", "href"),
+        Output("download-button", "disabled"),
+        Input("sessions-table", "selected_row_ids"),
+        Input("view", "value"),
+    )
+    def share(selected: list[int] | None, view: str) -> tuple[str, bool]:
+        """A link that opens this view again, and the download only when a lecture is ticked."""
+        ids = ",".join(map(str, selected or []))
+        return f"?lectures={ids}&view={view}", not selected
 
     @app.callback(
         Output("main-graph", "figure"),
@@ -60,12 +107,12 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
     )
     def update_view(selected: list[int] | None, view: str, window: int, _: int | None) -> tuple[go.Figure, list]:
         if not selected:
-            return go.Figure(layout={"title": "Select a lecture in the list above"}), []
+            return empty_figure("Tick a lecture in the list above"), []
         s = store()
         try:
             chosen = [s.session(i) for i in selected]
         except EngageError:  # deleted meanwhile, or another room's lecture (outside --room)
-            return go.Figure(layout={"title": "That lecture is not in the store; choose another"}), []
+            return empty_figure("That lecture is not in the store; choose another"), []
         intervals = {info.id: interval_table(s.intervals(info.id)) for info in chosen}
         markers = s.markers(chosen[0].id)
         if view == "compare":

@@ -37,8 +37,18 @@ def class_shares(intervals: pd.DataFrame) -> pd.DataFrame:
     return shares
 
 
-def _minutes(intervals: pd.DataFrame) -> pd.Series:
-    return intervals["offset_s"] / 60.0
+CLOCK_ZERO = pd.Timestamp("1970-01-01")  # the x axis is lecture time drawn as a clock from here
+
+
+def lecture_clock(offset_s: pd.Series | float) -> pd.Series | pd.Timestamp:
+    """Seconds since the lecture's start as x positions that plotly labels m:ss (or h:mm:ss)."""
+    return CLOCK_ZERO + pd.to_timedelta(offset_s, unit="s")
+
+
+def _clock_axis(fig: go.Figure, longest_s: float, **where: int) -> None:
+    """Label the x axis as lecture time: m:ss, or h:mm:ss for lectures of an hour or more."""
+    shown = "%-H:%M:%S" if longest_s >= 3600 else "%-M:%S"
+    fig.update_xaxes(type="date", tickformat=shown, hoverformat=shown, **where)
 
 
 def _segments(mask: pd.Series) -> list[pd.Index]:
@@ -90,12 +100,12 @@ def timeline_figure(
         vertical_spacing=0.08,
         specs=[[{"secondary_y": True}], [{}]],
     )
-    minutes = _minutes(intervals)
+    at = lecture_clock(intervals["offset_s"])
     clock = intervals["start_wall"].map(lambda t: f"{local_time(t):%H:%M:%S}")
     hover = "%{y:.2f} at %{customdata}<extra>%{fullData.name}</extra>"
     fig.add_trace(
         go.Scatter(
-            x=minutes,
+            x=at,
             y=smooth(intervals["engagement"], window),
             name="engagement",
             mode="lines+markers",
@@ -111,7 +121,7 @@ def timeline_figure(
     faces = intervals["faces_mean"].where(intervals["frames"] > 0)
     fig.add_trace(
         go.Scatter(
-            x=minutes,
+            x=at,
             y=faces,
             name="faces",
             mode="lines",
@@ -129,7 +139,7 @@ def timeline_figure(
         for name in CLASSES:
             fig.add_trace(
                 go.Scatter(
-                    x=minutes[rows],
+                    x=at[rows],
                     y=shares.loc[rows, name],
                     name=name,
                     stackgroup=f"run{k}",
@@ -147,7 +157,7 @@ def timeline_figure(
     if below.any():
         fig.add_trace(
             go.Scatter(
-                x=minutes[below],
+                x=at[below],
                 y=[0.02] * int(below.sum()),
                 name=f"fewer than {min_faces or 'the floor of'} faces: not counted",
                 mode="markers",
@@ -158,9 +168,12 @@ def timeline_figure(
             col=1,
         )
     for marker in markers:
-        fig.add_vline(x=marker.offset_s / 60, line={"color": "#7F8C8D", "dash": "dash", "width": 1.5})
+        at = lecture_clock(marker.offset_s).to_pydatetime()
+        fig.add_shape(
+            type="line", x0=at, x1=at, y0=0, y1=1, yref="paper", line={"color": "#7F8C8D", "dash": "dash", "width": 1.5}
+        )
         fig.add_annotation(
-            x=marker.offset_s / 60,
+            x=at,
             y=1.02,
             yref="paper",
             text=plain(marker.text),
@@ -180,7 +193,8 @@ def timeline_figure(
         secondary_y=True,
     )
     fig.update_yaxes(title_text="expressions", range=[0, 1], tickformat=".0%", row=2, col=1)
-    fig.update_xaxes(title_text="minutes since start", row=2, col=1)
+    fig.update_xaxes(title_text="lecture time", row=2, col=1)
+    _clock_axis(fig, float((intervals["offset_s"] + intervals["duration_s"]).max()) if len(intervals) else 0.0)
     return _layout(fig, title)
 
 
@@ -190,7 +204,7 @@ def compare_figure(sessions: dict[str, pd.DataFrame], window: int = 1) -> go.Fig
     for k, (name, intervals) in enumerate(sessions.items()):
         fig.add_trace(
             go.Scatter(
-                x=_minutes(intervals),
+                x=lecture_clock(intervals["offset_s"]),
                 y=smooth(intervals["engagement"], window),
                 name=plain(name),
                 mode="lines+markers",
@@ -201,5 +215,24 @@ def compare_figure(sessions: dict[str, pd.DataFrame], window: int = 1) -> go.Fig
             ),
         )
     fig.update_yaxes(title_text="engagement (0-1)", range=[0, 1.02])
-    fig.update_xaxes(title_text="minutes since start")
+    fig.update_xaxes(title_text="lecture time")
+    longest = max((float(t["offset_s"].max()) for t in sessions.values() if len(t)), default=0.0)
+    _clock_axis(fig, longest)
     return _layout(fig, "Engagement compared")
+
+
+def empty_figure(message: str) -> go.Figure:
+    """No axes, only `message` (nothing selected, or the lecture is gone)."""
+    fig = go.Figure(layout={"template": "plotly_white", "font": FONT})
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.add_annotation(
+        text=plain(message),
+        showarrow=False,
+        font={"size": 20, "color": "#566573"},
+        x=0.5,
+        y=0.5,
+        xref="paper",
+        yref="paper",
+    )
+    return fig

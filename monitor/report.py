@@ -37,7 +37,7 @@ def summarize(intervals: pd.DataFrame, lowest: int = 3) -> SessionSummary:
     mean = float(np.average(seen["engagement"], weights=weights)) if weights.sum() > 0 else None
     counts = {c: int(intervals[f"n_{c}"].sum()) for c in CLASSES}
     total = sum(counts.values())
-    low = seen.nsmallest(lowest, "engagement").sort_values("offset_s")
+    low = _apart(seen.sort_values("engagement", kind="stable"), lowest).sort_values("offset_s")
     return SessionSummary(
         duration_s=float((intervals["offset_s"] + intervals["duration_s"]).max()) if len(intervals) else 0.0,
         mean_engagement=mean,
@@ -47,6 +47,19 @@ def summarize(intervals: pd.DataFrame, lowest: int = 3) -> SessionSummary:
         intervals_with_faces=len(seen),
         intervals=len(intervals),
     )
+
+
+def _apart(ranked: pd.DataFrame, count: int, spacing: int = 3) -> pd.DataFrame:
+    """The first `count` rows of `ranked` at least `spacing` intervals apart, so three moments to revisit are three
+    moments, not three seconds of one dip."""
+    step = float(ranked["duration_s"].median()) if len(ranked) else 0.0
+    chosen: list[int] = []
+    for label, offset in ranked["offset_s"].items():
+        if all(abs(offset - ranked.at[other, "offset_s"]) >= spacing * step for other in chosen):
+            chosen.append(label)
+        if len(chosen) == count:
+            break
+    return ranked.loc[chosen]
 
 
 def sparkline(values: pd.Series, width: int = 60) -> str:

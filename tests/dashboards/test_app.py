@@ -87,7 +87,7 @@ def test_room_is_a_hard_scope_whatever_the_browser_asks(tmp_path):
     rows, *_ = _callback(app, "..sessions-table.data")(None, "", [])
     assert {r["name"] for r in rows} == {"Physics", "Biology"}
     figure, cards = _callback(app, "..main-graph.figure")([chemistry], "timeline", 1, None)
-    assert "not in the store" in figure.layout.title.text and cards == []
+    assert "not in the store" in figure.layout.annotations[0].text and cards == []
     assert _callback(app, "download.data")(1, [chemistry]) is no_update
 
 

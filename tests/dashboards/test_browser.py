@@ -131,7 +131,7 @@ def row_checkbox(driver, name: str):
 
     for row in driver.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr"):
         if name in row.text:
-            return row.find_element(By.CSS_SELECTOR, "input[type=checkbox]")
+            return row.find_element(By.CSS_SELECTOR, "input")  # a radio in one-lecture mode, else a checkbox
     raise AssertionError(f"no row {name}")
 
 
@@ -142,8 +142,7 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
     wait_for(lambda: len(browser.find_elements(By.CSS_SELECTOR, "#sessions-table tbody tr")) >= 3, message="rows")
     # the newest lecture (Geometry) is selected first; switch to Algebra
     wait_for(lambda: "Geometry week 1" in browser.find_element(By.ID, "summary").text, message="first summary")
-    row_checkbox(browser, "Geometry").click()
-    row_checkbox(browser, "Algebra").click()
+    row_checkbox(browser, "Algebra").click()  # one lecture at a time: ticking another replaces it
     wait_for(lambda: "Algebra week 1" in browser.find_element(By.ID, "summary").text, message="Algebra summary")
 
     engagement = wait_for(lambda: next(t for t in graph_traces(browser) if t["name"] == "engagement"))
@@ -168,8 +167,9 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
     if os.environ.get("ENGAGE_SCREENSHOT"):
         shutil.copy(tmp_path / "dashboard.png", os.environ["ENGAGE_SCREENSHOT"])
 
-    row_checkbox(browser, "Geometry").click()
     browser.find_element(By.CSS_SELECTOR, "#view input[value=compare]").click()
+    wait_for(lambda: row_checkbox(browser, "Geometry").get_attribute("type") == "checkbox", message="checkboxes")
+    row_checkbox(browser, "Geometry").click()
     traces = wait_for(lambda: (t := graph_traces(browser)) and len(t) == 2 and t, message="two compared sessions")
     assert {t["name"].split(" · ")[0] for t in traces} == {"Algebra week 1", "Geometry week 1"}  # across rooms
 
@@ -233,3 +233,58 @@ def test_empty_database_shows_how_to_start(tmp_path, browser):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_first_week_points_one_lecture_clock_axis_rounding_link_and_a_narrow_window(dashboard, browser):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(900, 1200)
+    browser.get(dashboard)
+    wait_for(lambda: "Geometry week 1" in browser.find_element(By.ID, "summary").text, message="first summary")
+    assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
+    cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#sessions-table td[data-dash-column=engagement]")]
+    assert cells and all(len(c.split(".")[1]) == 2 for c in cells), cells  # 0.52, never 0.5 beside 1.00
+    ticks = wait_for(
+        lambda: [
+            t
+            for t in browser.execute_script(
+                "return Array.from(document.querySelectorAll('#main-graph .xtick text, #main-graph .x2tick text'), e => e.textContent)"
+            )
+            if t
+        ],
+        message="x ticks",
+    )
+    assert all(":" in t and t.replace(":", "").isdigit() for t in ticks), ticks  # lecture time as m:ss
+    assert "p(positive)" in browser.find_element(By.CSS_SELECTOR, ".index-note").text
+
+    row_checkbox(browser, "Algebra").click()
+    wait_for(lambda: "Algebra week 1" in browser.find_element(By.ID, "summary").text, message="Algebra replaces")
+    assert (
+        len(
+            browser.execute_script(
+                "return Array.from(document.querySelectorAll('#sessions-table input')).filter(i => i.checked)"
+            )
+        )
+        == 1
+    )
+
+    browser.find_element(By.CSS_SELECTOR, "#view input[value=compare]").click()
+    wait_for(lambda: row_checkbox(browser, "Geometry").get_attribute("type") == "checkbox", message="checkboxes")
+    row_checkbox(browser, "Geometry").click()
+    link = wait_for(
+        lambda: (
+            (href := browser.find_element(By.ID, "share-link").get_attribute("href"))
+            and "view=compare" in href
+            and "," in href
+            and href
+        ),
+        message="share link",
+    )
+    row_checkbox(browser, "Geometry").click()
+    row_checkbox(browser, "Algebra").click()  # nothing ticked
+    wait_for(lambda: browser.find_element(By.ID, "download-button").get_attribute("disabled"), message="no download")
+    assert "Tick a lecture" in browser.execute_script(GRAPH + ".layout.annotations.map(a => a.text).join()")
+
+    browser.get(link)  # the shared link opens the same comparison
+    traces = wait_for(lambda: (t := graph_traces(browser)) and len(t) == 2 and t, message="linked comparison")
+    assert {t["name"].split(" · ")[0] for t in traces} == {"Algebra week 1", "Geometry week 1"}

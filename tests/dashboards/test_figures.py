@@ -1,9 +1,9 @@
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import numpy as np
 import pandas as pd
 
-from dashboards.figures import class_shares, compare_figure, smooth, timeline_figure
+from dashboards.figures import class_shares, compare_figure, lecture_clock, smooth, timeline_figure
 from monitor.core import CLASS_COLOURS
 from monitor.store import Marker
 from tests.factories import START, intervals
@@ -21,7 +21,7 @@ def test_timeline_keeps_gaps_as_gaps_and_uses_the_class_palette():
     fig = timeline_figure(intervals([0.5, None, None, 0.6, 0.7]), window=1)
     engagement = next(t for t in fig.data if t.name == "engagement")
     assert np.isnan(engagement.y[1]) and np.isnan(engagement.y[2]) and not engagement.connectgaps
-    np.testing.assert_allclose(engagement.x, [0, 0.5, 1.0, 1.5, 2.0])
+    assert list(pd.to_datetime(engagement.x)) == list(lecture_clock(pd.Series([0, 30, 60, 90, 120])))
     areas = [t for t in fig.data if t.stackgroup]
     assert {t.stackgroup for t in areas} == {"run0", "run1"}  # two runs: never stacked across the gap
     assert all(t.fillcolor == CLASS_COLOURS[t.name] for t in areas)
@@ -32,7 +32,8 @@ def test_timeline_keeps_gaps_as_gaps_and_uses_the_class_palette():
 def test_markers_are_labelled_vertical_lines():
     markers = [Marker(90.0, START + timedelta(seconds=90), "slide 12")]
     fig = timeline_figure(intervals([0.5, 0.6, 0.7, 0.8]), markers)
-    assert [s.x0 for s in fig.layout.shapes] == [1.5, 1.5]  # across both panels
+    assert [s.x0 for s in fig.layout.shapes] == [datetime(1970, 1, 1, 0, 1, 30)]  # 1:30, across both panels
+    assert fig.layout.xaxis.tickformat == "%-M:%S"  # lecture time as m:ss
     assert [a.text for a in fig.layout.annotations] == ["slide 12"]
 
 
@@ -67,5 +68,5 @@ def test_intervals_below_the_small_group_floor_are_gaps_with_a_legend():
     table.loc[1, "faces_mean"] = 2.0
     fig = timeline_figure(table, min_faces=3)
     (floor,) = [trace for trace in fig.data if trace.name == "fewer than 3 faces: not counted"]
-    assert list(floor.x) == [0.5]
+    assert list(pd.to_datetime(floor.x)) == [lecture_clock(30.0)]
     assert np.isnan(np.asarray(fig.data[0].y, dtype=float)[1])  # the engagement line has a gap there
