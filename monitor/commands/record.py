@@ -125,9 +125,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     runtime = _runtime(args)
     capture = open_capture(args.video)
     started_at = args.started_at or recorded_at(Path(args.video))
-    if started_at is None:
-        warn(f"{args.video} does not say when it was recorded: dated now (give --started-at 2026-12-02T09:00)")
     with recording_store(args) as (store, _):
+        if started_at is None:
+            warn(f"{args.video} does not say when it was recorded: dated now (give --started-at 2026-12-02T09:00)")
         pipeline = _start_pipeline(args, store, args.video, runtime, started_at)
         run_analyze(pipeline, capture)
         _print_finished(store, pipeline.session_id)

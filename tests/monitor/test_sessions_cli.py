@@ -123,13 +123,13 @@ def test_rename_delete_and_prune(recorded, capsys):
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["show", "42"], "no session matches '42'; sessions: 1 (Physics week 1)"),
+        (["show", "42"], "no session matches '42'; newest: 1 (Physics week 1, room room 101, "),
         (["export", "Bio"], "no session matches 'Bio'"),
         (["export", "1", "-o", "BLOCKED/x.csv"], "cannot write"),
         (["prune", "--older-than", "soon"], "expected a number with h, d, w or y"),
         (["prune", "--older-than", "99999999999d"], "at most 100 years"),
         (["show", "line one\nline two\x1b[2J"], "no session matches 'line one\\nline two\\x1b[2J'"),
-        (["export"], "give one SESSION or --all"),
+        (["export", "1", "--all"], "give one SESSION or --all, not both"),
     ],
 )
 def test_bad_session_commands_are_one_line_exit_2(recorded, tmp_path, capsys, args, message):
