@@ -40,7 +40,7 @@ def cmd_sessions(args: argparse.Namespace) -> int:
             Text(printable(s.room)),
             f"{s.started_at:%Y-%m-%d %H:%M}",
             format_duration(s.duration_s),
-            s.status,
+            f"{s.status}, empty" if s.empty else s.status,
             shown(s.mean_engagement),
             str(s.faces_seen),
         )
@@ -66,8 +66,10 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"source      {printable(session.source)}",
         f"started     {session.started_at:%Y-%m-%d %H:%M:%S %z}   duration {format_duration(summary.duration_s)}",
         f"engagement  mean {shown(summary.mean_engagement)}   median {shown(summary.median_engagement)}   "
-        f"(p_positive + 0.5 p_neutral, 0..1)",
-        "expressions " + "   ".join(f"{c} {shown(summary.class_shares[c], '{:.0%}')}" for c in CLASSES),
+        "(mean of p_positive + 0.5 p_neutral over faces, 0..1; a calm room of neutral faces is near 0.5)",
+        "expressions "
+        + "   ".join(f"{c} {shown(summary.class_shares[c], '{:.0%}')}" for c in CLASSES)
+        + "   (each face's likeliest expression)",
         f"privacy     not analyzed: {'; '.join(zones) if zones else 'no zone'}   "
         + (f"small-group floor {floor} faces ({below} interval(s) below it, not counted)" if floor else "no floor"),
         f"timeline    |{sparkline(intervals['engagement'])}|",

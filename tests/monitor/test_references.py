@@ -67,3 +67,19 @@ def test_a_recording_is_dated_when_it_was_taught(tmp_path, tiny_model, lecture_v
     with pytest.raises(SystemExit):
         main([*base, "--started-at", "yesterday"])
     assert "--started-at must be ISO 8601" in capsys.readouterr().err
+
+
+def test_an_interrupted_session_keeps_its_length_and_an_empty_one_says_so(tmp_path, capsys):
+    from monitor.store import STALE_AFTER
+
+    db = tmp_path / "s.db"
+    with open_store(db) as store:
+        started = datetime.now(UTC) - STALE_AFTER - timedelta(minutes=10)
+        sid = store.create_session("Crashed", "camera 0", {}, started, room="B12", host="x")
+        store.heartbeat(sid, started + timedelta(minutes=3))
+    with open_store(db) as store:
+        (session,) = store.sessions()
+        assert session.status == "interrupted" and session.empty
+        assert session.duration_s == 180.0  # to its last heartbeat, not growing with the clock
+    assert main(["sessions", "--db", str(db)]) == 0
+    assert "interrupted, empty" in capsys.readouterr().out
