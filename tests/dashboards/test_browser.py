@@ -248,7 +248,8 @@ def test_first_week_points_one_lecture_clock_axis_rounding_link_and_a_narrow_win
         lambda: [
             t
             for t in browser.execute_script(
-                "return Array.from(document.querySelectorAll('#main-graph .xtick text, #main-graph .x2tick text'), e => e.textContent)"
+                "return Array.from(document.querySelectorAll("
+                "'#main-graph .xtick text, #main-graph .x2tick text'), e => e.textContent)"
             )
             if t
         ],
