@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import MISSING, asdict, dataclass, field, fields
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args, get_origin, get_type_hints
 
 import cv2
 import numpy as np
@@ -40,18 +40,33 @@ class ModelCard:
 
     @classmethod
     def read(cls, path: Path) -> ModelCard:
+        """The card at `path`, every field checked against its declared type; anything else is one EngageError."""
         try:
             raw = json.loads(path.read_text())
-            if raw.pop("flip_average", False) and "views" not in raw:  # cards written before views existed
-                raw["views"] = ["full", "mirror"]
-            card = cls(**{k: v for k, v in raw.items() if k in cls.__dataclass_fields__})
         except FileNotFoundError:
             raise EngageError(f"model card {path} is missing") from None
-        except (json.JSONDecodeError, TypeError, UnicodeDecodeError) as exc:
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
             raise EngageError(f"model card {path} is not a valid card: {exc}") from None
+        if not isinstance(raw, dict):
+            raise EngageError(f"model card {path} is not a valid card: not a JSON object")
+        if raw.pop("flip_average", False) and "views" not in raw:  # cards written before views existed
+            raw["views"] = ["full", "mirror"]
+        hints = get_type_hints(cls)
+        values = {}
+        for spec in fields(cls):
+            if spec.name not in raw:
+                if spec.default is MISSING and spec.default_factory is MISSING:
+                    raise EngageError(f"model card {path}: {spec.name} is missing")
+                continue
+            if not _is_a(raw[spec.name], hints[spec.name]):
+                raise EngageError(
+                    f"model card {path}: {spec.name} must be {_named(hints[spec.name])}, got {raw[spec.name]!r}"
+                )
+            values[spec.name] = raw[spec.name]
+        card = cls(**values)
         if tuple(card.classes) != CLASSES or card.color != "gray" or card.input_size < 8:
             raise EngageError(f"model card {path}: unsupported classes/colour/size {card.classes} {card.color}")
-        if len(card.class_bias) != len(CLASSES) or not all(isinstance(b, int | float) for b in card.class_bias):
+        if len(card.class_bias) != len(CLASSES):
             raise EngageError(f"model card {path}: class_bias must be {len(CLASSES)} numbers, got {card.class_bias}")
         try:
             parse_views(card.views)
@@ -61,6 +76,27 @@ class ModelCard:
 
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2, default=str) + "\n")
+
+
+def _is_a(value: Any, kind: Any) -> bool:
+    """Whether a JSON value fits a field type: str, int, float (ints too), list[X], dict[str, X], Any."""
+    origin = get_origin(kind)
+    if kind is Any:
+        return True
+    if kind is float:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    if kind is int:
+        return isinstance(value, int) and not isinstance(value, bool)
+    if origin is list:
+        return isinstance(value, list) and all(_is_a(item, get_args(kind)[0]) for item in value)
+    if origin is dict:
+        key, item = get_args(kind)
+        return isinstance(value, dict) and all(_is_a(k, key) and _is_a(v, item) for k, v in value.items())
+    return isinstance(value, kind)
+
+
+def _named(kind: Any) -> str:
+    return getattr(kind, "__name__", None) if get_origin(kind) is None else str(kind)
 
 
 def default_model_path() -> Path:

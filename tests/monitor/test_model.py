@@ -95,5 +95,21 @@ def test_card_class_bias_shifts_the_probabilities_the_runtime_returns(tiny_model
 def test_a_card_with_a_malformed_class_bias_is_refused(tiny_model, tmp_path, bias):
     card = json.loads(card_path_for(tiny_model).read_text()) | {"class_bias": bias}
     (tmp_path / "bad.json").write_text(json.dumps(card))
-    with pytest.raises(EngageError, match="class_bias must be 3 numbers"):
+    with pytest.raises(EngageError, match=r"class_bias must be (3 numbers|list\[float\])"):
+        ModelCard.read(tmp_path / "bad.json")
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("input_size", "96", "input_size must be int, got '96'"),
+        ("views", "full", r"views must be list\[str\], got 'full'"),
+        ("mapping", {"happy": 1}, r"mapping must be dict\[str, str\]"),
+        ("version", None, "version must be str, got None"),
+    ],
+)
+def test_every_card_field_is_checked_against_its_type(tiny_model, tmp_path, field, value, message):
+    card = json.loads(card_path_for(tiny_model).read_text()) | {field: value}
+    (tmp_path / "bad.json").write_text(json.dumps(card))
+    with pytest.raises(EngageError, match=message):
         ModelCard.read(tmp_path / "bad.json")
