@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import errno
 import functools
 import hmac
 import os
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import flask
 from dash import Dash, html
+from waitress.server import BaseWSGIServer, create_server
 
 from dashboards import callbacks, layout
 from monitor.console import info, warn
@@ -91,19 +93,37 @@ def serve(
                 warn(f"{store.location} is read-only: retention not applied")
             else:
                 enforce(store, retention, yes=yes)
-    _check_free(host, port)
     app = create_app(location, rooms, password)
+    server = _server(app, host, port)
     if host not in LOCAL_HOSTS:
-        warn(f"the dashboard is reachable from other machines at {host}:{port} (password from ${PASSWORD_ENV})")
+        warn(f"the dashboard is reachable from other machines (password from ${PASSWORD_ENV})")
     if rooms:
         info(f"showing room{'s' if len(rooms) > 1 else ''} {', '.join(rooms)} only")
-    info(f"engage dashboard on http://{'127.0.0.1' if host == '0.0.0.0' else host}:{port}/ (Ctrl-C to stop)")
-    app.run(host=host, port=port, debug=False)
-
-
-def _check_free(host: str, port: int) -> None:
+    for address in _addresses(host, port):
+        info(f"engage dashboard listening on {address} (Ctrl-C to stop)")
     try:
-        with socket.create_server((host, port)):
-            pass
+        server.run()
+    except KeyboardInterrupt:
+        info("dashboard stopped")
+    finally:
+        server.close()
+
+
+def _server(app: Dash, host: str, port: int) -> BaseWSGIServer:
+    """A production WSGI server (waitress: pure Python, every platform) bound to `host`:`port`."""
+    try:
+        return create_server(app.server, host=host, port=port, threads=8, ident="engage")
     except OSError as exc:
-        raise EngageError(f"cannot serve on {host}:{port}: {exc.strerror} (choose another --port)") from None
+        reason = (
+            "address in use: is a dashboard already running there?" if exc.errno == errno.EADDRINUSE else exc.strerror
+        )
+        raise EngageError(f"cannot serve on {host}:{port}: {reason} (choose another --port)") from None
+
+
+def _addresses(host: str, port: int) -> list[str]:
+    """The URLs the server really answers on: every address of this machine for 0.0.0.0 / ::."""
+    if host in ("0.0.0.0", "::"):
+        name = socket.gethostname()
+        return [f"http://127.0.0.1:{port}/ (this machine)", f"http://{name}:{port}/ (every address of {name})"]
+    shown = f"[{host}]" if ":" in host else host
+    return [f"http://{shown}:{port}/"]

@@ -15,7 +15,11 @@ def test_dashboard_refuses_a_busy_port_with_one_line(tmp_path, capsys):
     with socket.create_server(("127.0.0.1", 0)) as busy:
         port = busy.getsockname()[1]
         assert main(["dashboard", "--port", str(port), "--db", str(tmp_path / "none.db")]) == 2
-    assert "Address already in use" in capsys.readouterr().err
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [
+        f"engage: error: cannot serve on 127.0.0.1:{port}: address in use: is a dashboard already running "
+        "there? (choose another --port)"
+    ]
 
 
 def test_layout_is_the_empty_page_until_a_session_exists(tmp_path):
@@ -109,3 +113,44 @@ def test_an_unknown_lecture_id_is_an_answer_not_a_server_error(tmp_path):
     }
     answer = client.post("/_dash-update-component", json=request)
     assert answer.status_code == 200 and "not in the store" in answer.get_data(as_text=True)
+
+
+def test_the_listening_lines_name_the_addresses_really_bound():
+    from dashboards.app import _addresses
+
+    assert _addresses("127.0.0.1", 8050) == ["http://127.0.0.1:8050/"]
+    assert _addresses("::1", 8050) == ["http://[::1]:8050/"]
+    everywhere = _addresses("0.0.0.0", 8050)
+    assert everywhere[0] == "http://127.0.0.1:8050/ (this machine)" and socket.gethostname() in everywhere[1]
+
+
+def test_the_dashboard_runs_on_a_production_server(tmp_path):
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from tests.conftest import ROOT
+
+    db = tmp_path / "engage.db"
+    _two_rooms(db)
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "monitor.cli", "dashboard", "--db", str(db), "--port", str(port)]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                answer = urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2)
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "no answer"
+                time.sleep(0.2)
+        assert answer.status == 200 and answer.headers["Server"] == "engage"
+    finally:
+        server.terminate()
+        _, err = server.communicate(timeout=10)
+    assert f"listening on http://127.0.0.1:{port}/" in err and "development server" not in err
+    assert err.count("listening on") == 1
