@@ -18,7 +18,7 @@ from monitor.detect import FaceDetector, create_detector
 from monitor.errors import EngageError
 from monitor.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
-from monitor.store import SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
+from monitor.store import NewerSchema, SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
 from monitor.store.outbox import Sender
 from monitor.text import printable
 
@@ -49,6 +49,8 @@ def recording_store(args: argparse.Namespace) -> Iterator[tuple[SqlStore, Sender
             retention.enforce(central, args.retention, yes=args.yes)
     except StoreUnavailable as exc:
         warn(f"{exc}; recording to the outbox {outbox}, sent when it answers (retention applied later)")
+    except NewerSchema as exc:  # an upgrade elsewhere never stops this lecture
+        warn(f"{exc}; recording to the outbox {outbox}, sent once this engage is upgraded")
     with open_store(StoreLocation.parse(outbox)) as store:
         sender = Sender(store, location)
         sender.start()

@@ -12,7 +12,7 @@ from typing import Any, Protocol
 
 from monitor.store.location import StoreLocation
 from monitor.store.records import HEARTBEAT_S, STALE_AFTER, STATUSES, Marker, SessionInfo
-from monitor.store.sql import SqlStore, StoreUnavailable
+from monitor.store.sql import NewerSchema, SqlStore, StoreUnavailable
 from monitor.types import IntervalAggregate
 
 __all__ = [
@@ -20,6 +20,7 @@ __all__ = [
     "STALE_AFTER",
     "STATUSES",
     "Marker",
+    "NewerSchema",
     "SessionInfo",
     "SessionReader",
     "SessionStore",

@@ -135,6 +135,12 @@ def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
+# The oldest schema whose engage may still write a database of this schema: schema 4 only adds a column with a
+# default and a table, so an engage of schema 3 keeps recording into it. Kept in `engage_meta`, so an older engage
+# that reads a newer schema learns whether it may write.
+OLDEST_WRITER = 3
+OLDEST_WRITER_KEY = "oldest_writer_schema"
+
 # Step n upgrades a database of schema n to n + 1; schemas 1 and 2 exist only as SQLite files of engage 0.1.
 UPGRADES: dict[int, Callable[[Connection], None]] = {
     1: _legacy_v1_to_v2,
@@ -159,11 +165,21 @@ def migrate(db: Connection, version: int) -> None:
     if version == 0:
         metadata.create_all(db)
         db.execute(schema_table.insert().values(version=SCHEMA_VERSION))
-        return
-    for step in range(version, SCHEMA_VERSION):
-        UPGRADES[step](db)
-    if sa.inspect(db).has_table("engage_schema"):
-        db.execute(schema_table.update().values(version=SCHEMA_VERSION))
     else:
-        schema_table.create(db)
-        db.execute(schema_table.insert().values(version=SCHEMA_VERSION))
+        for step in range(version, SCHEMA_VERSION):
+            UPGRADES[step](db)
+        if sa.inspect(db).has_table("engage_schema"):
+            db.execute(schema_table.update().values(version=SCHEMA_VERSION))
+        else:
+            schema_table.create(db)
+            db.execute(schema_table.insert().values(version=SCHEMA_VERSION))
+    db.execute(meta.delete().where(meta.c.name == OLDEST_WRITER_KEY))
+    db.execute(meta.insert().values(name=OLDEST_WRITER_KEY, value=str(OLDEST_WRITER)))
+
+
+def oldest_writer(db: Connection) -> int | None:
+    """The oldest schema that may write this database, where it says (schema 4 on); None where it does not."""
+    if not sa.inspect(db).has_table("engage_meta"):
+        return None
+    value = db.execute(sa.select(meta.c.value).where(meta.c.name == OLDEST_WRITER_KEY)).scalar_one_or_none()
+    return int(value) if value else None

@@ -35,6 +35,10 @@ class StoreUnavailable(EngageError):
     """The database cannot be reached now (server down, network gone); retrying later may work."""
 
 
+class NewerSchema(EngageError):
+    """A newer engage upgraded the database past what this one may write: upgrading this engage fixes it."""
+
+
 def _iso(moment: datetime) -> str:
     return moment.astimezone(UTC).isoformat()
 
@@ -51,6 +55,7 @@ class SqlStore:
 
     def __init__(self, location: StoreLocation, *, create: bool = True) -> None:
         self.location = location
+        self.newer_schema: int | None = None
         read_only = False
         if location.is_local:
             if not create and not location.path.is_file():
@@ -84,7 +89,13 @@ class SqlStore:
                     shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
                     raise EngageError(f"{self.location} is not an engage database (it holds {shown}); use another --db")
             if version > schema.SCHEMA_VERSION:
-                raise EngageError(f"{self.location} was written by a newer engage (schema {version}); please upgrade")
+                oldest = schema.oldest_writer(db)
+                if oldest is None or oldest > schema.SCHEMA_VERSION:
+                    raise NewerSchema(
+                        f"{self.location} was upgraded by a newer engage (schema {version}; this engage writes "
+                        f"{schema.SCHEMA_VERSION}): upgrade engage here"
+                    )
+                self.newer_schema = version  # a newer engage upgraded it, and says this one may still write
             if version == 0 and not create:
                 raise EngageError(f"no engage sessions in {self.location}; record a session with `engage live` first")
             return version

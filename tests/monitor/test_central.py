@@ -54,3 +54,44 @@ def test_a_bad_central_url_is_one_line_and_exit_2(url):
     result = run_engage("sessions", "--db", url)
     assert result.returncode == 2 and len(result.stderr.strip().splitlines()) == 1
     assert ":pw@" not in result.stderr and "Traceback" not in result.stderr
+
+
+def _pretend_upgraded(url, oldest_writer):
+    """The central database as a newer engage (schema + 1) leaves it, saying which schemas may still write."""
+    import sqlalchemy as sa
+
+    from monitor.store.schema import OLDEST_WRITER_KEY, SCHEMA_VERSION
+
+    engine = sa.create_engine(url.replace("postgresql://", "postgresql+psycopg://"))
+    with engine.begin() as db:
+        db.exec_driver_sql("UPDATE engage_schema SET version = %s", (SCHEMA_VERSION + 1,))
+        db.exec_driver_sql("UPDATE engage_meta SET value = %s WHERE name = %s", (str(oldest_writer), OLDEST_WRITER_KEY))
+    engine.dispose()
+
+
+def test_upgrading_the_central_store_never_stops_a_lecture(postgres, tiny_model, lecture_video, tmp_path):
+    from monitor.store.schema import SCHEMA_VERSION
+
+    central = postgres.new_database()
+    open_store(central).close()
+    outbox = tmp_path / "outbox.db"
+    record = ["analyze", lecture_video, "--model", tiny_model, "--db", central, "--outbox", outbox, "--room", "B12"]
+
+    _pretend_upgraded(central, oldest_writer=SCHEMA_VERSION)  # a newer engage that older writers may still use
+    done = run_engage(*record, "--name", "compatible")
+    assert done.returncode == 0 and "all intervals sent" in done.stderr, done.stderr
+    listed = run_engage("sessions", "--db", central)
+    assert listed.returncode == 0 and "compatible" in listed.stdout
+
+    _pretend_upgraded(central, oldest_writer=SCHEMA_VERSION + 1)  # one this engage may not write
+    done = run_engage(*record, "--name", "kept aside")
+    assert done.returncode == 0, done.stderr
+    assert "upgraded by a newer engage" in done.stderr and "recording to the outbox" in done.stderr
+    with open_store(outbox) as kept:
+        assert [s.name for s in kept.sessions()] == ["kept aside"] and kept.intervals(kept.sessions()[0].id)
+
+    _pretend_upgraded(central, oldest_writer=SCHEMA_VERSION)  # this room is upgraded (or the newer one allows it)
+    synced = run_engage("sync", "--db", central, "--outbox", outbox)
+    assert synced.returncode == 0, synced.stderr
+    listed = run_engage("sessions", "--db", central)
+    assert "kept aside" in listed.stdout

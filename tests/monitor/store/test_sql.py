@@ -116,6 +116,7 @@ def test_a_newer_schema_is_refused_and_left_alone(store_url):
     engine = sa.create_engine(open_store(store_url).location.url)
     with engine.begin() as db:
         db.execute(sa.text("UPDATE engage_schema SET version = 99"))
+        db.execute(sa.text("UPDATE engage_meta SET value = '99' WHERE name = 'oldest_writer_schema'"))
     with pytest.raises(EngageError, match="newer engage"):
         open_store(store_url)
     with engine.connect() as db:
@@ -134,3 +135,18 @@ def test_the_newest_sessions_first_and_at_most_limit(store_url):
         ids = [new_session(store, f"L{day}", started=START + timedelta(days=day)) for day in range(5)]
         assert [s.id for s in store.sessions(limit=2)] == ids[::-1][:2]
         assert [s.id for s in store.sessions(ROOM, limit=10)] == ids[::-1]
+
+
+def test_a_newer_schema_that_allows_this_engage_is_written_as_it_is(store_url):
+    with open_store(store_url) as store:
+        new_session(store)
+    engine = sa.create_engine(open_store(store_url).location.url)
+    with engine.begin() as db:
+        db.execute(sa.text("UPDATE engage_schema SET version = 99"))  # oldest_writer_schema stays this one's
+    with open_store(store_url) as store:
+        assert store.newer_schema == 99
+        store.add_interval(new_session(store, name="Week 2"), aggregate(0))
+    with engine.connect() as db:
+        assert db.execute(sa.text("SELECT version FROM engage_schema")).scalar_one() == 99
+        assert db.execute(sa.text("SELECT COUNT(*) FROM intervals")).scalar_one() == 1
+    engine.dispose()
