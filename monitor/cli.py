@@ -38,6 +38,18 @@ def _moment(text: str) -> datetime:
     return moment if moment.tzinfo else moment.astimezone()  # a time without zone is this machine's local time
 
 
+def _clock_time(text: str) -> datetime:
+    """HH:MM today (this machine's time); a time already past is an error."""
+    try:
+        hours, minutes = (int(part) for part in text.split(":"))
+        moment = datetime.now().astimezone().replace(hour=hours, minute=minutes, second=0, microsecond=0)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--until must be a time of day HH:MM, got {text!r}") from None
+    if moment <= datetime.now().astimezone():
+        raise argparse.ArgumentTypeError(f"--until {text}: that time has passed today")
+    return moment
+
+
 def _room_filter(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--room", help="only this room's sessions (default: all rooms)")
 
@@ -60,7 +72,10 @@ def build_parser() -> argparse.ArgumentParser:
     confirmable = "do not ask before a shorter --retention deletes sessions"
 
     live = _command(commands, "live", "monitor a lecture from a webcam, video file or stream")
+    live.add_argument("--until", type=_clock_time, help="end the session at this time of day, HH:MM")
     live.add_argument("--yes", action="store_true", help=confirmable)
+    room = _command(commands, "room", "a room box's service: record each lecture of the timetable (--lecture)")
+    room.add_argument("--yes", action="store_true", help=confirmable)
     analyze = _command(commands, "analyze", "analyze a recorded lecture video as fast as possible")
     analyze.add_argument("video", help="video file")
     analyze.add_argument(

@@ -3,29 +3,36 @@
 from __future__ import annotations
 
 import signal
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import cv2
 
 from monitor.console import StatusLine, format_duration, info, progress_bar, status_text, warn
+from monitor.core import now
 from monitor.pipeline import Pipeline
 from monitor.preview import PreviewWindow
 from monitor.source import Frame, LatestFrameReader, frame_count, media_fps, sample_video
 from monitor.store.outbox import Sender
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+STOP_REQUESTED = threading.Event()  # a stop signal arrived: a service (`engage room`) ends after this lecture
 
 
 @contextmanager
-def stop_signals_as_interrupt() -> Iterator[None]:
-    """Let `kill` (SIGTERM) and a closed terminal (SIGHUP) end a session as cleanly as Ctrl-C does."""
+def stop_signals_as_interrupt(with_ctrl_c: bool = False) -> Iterator[None]:
+    """Let `kill` (SIGTERM) and a closed terminal (SIGHUP), and with `with_ctrl_c` also Ctrl-C, end a session as
+    cleanly as Ctrl-C does; each sets STOP_REQUESTED."""
 
     def interrupt(signum: int, frame: object) -> None:
+        STOP_REQUESTED.set()
         raise KeyboardInterrupt
 
-    previous = {number: signal.signal(number, interrupt) for number in STOP_SIGNALS}
+    numbers = (*STOP_SIGNALS, signal.SIGINT) if with_ctrl_c else STOP_SIGNALS
+    previous = {number: signal.signal(number, interrupt) for number in numbers}
     try:
         yield
     finally:
@@ -34,10 +41,15 @@ def stop_signals_as_interrupt() -> Iterator[None]:
 
 
 def run_live(
-    pipeline: Pipeline, reader: LatestFrameReader, preview: PreviewWindow | None, sender: Sender | None = None
+    pipeline: Pipeline,
+    reader: LatestFrameReader,
+    preview: PreviewWindow | None,
+    sender: Sender | None = None,
+    stop_at: datetime | None = None,
 ) -> None:
-    """Analyze the newest frame at most `fps` times a second until the source ends, `q`, Ctrl-C or SIGTERM;
-    `sender` (pushing to a central store) is woken as each interval closes and reports on the status line."""
+    """Analyze the newest frame at most `fps` times a second until the source ends, `stop_at`, `q`, Ctrl-C,
+    SIGTERM or SIGHUP; `sender` (pushing to a central store) is woken as each interval closes and reports on the
+    status line."""
     period = 1.0 / pipeline.settings.fps
     started = time.monotonic()
     next_due = started
@@ -45,7 +57,7 @@ def run_live(
     try:
         with stop_signals_as_interrupt(), StatusLine() as status:
             reader.start()
-            while not reader.finished.is_set():
+            while not reader.finished.is_set() and (stop_at is None or now() < stop_at):
                 time.sleep(max(0.0, next_due - time.monotonic()))
                 image = reader.latest(timeout=period)  # the newest frame; waits a period for one if none is new
                 elapsed = time.monotonic() - started

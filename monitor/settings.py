@@ -23,7 +23,7 @@ from monitor.errors import EngageError
 
 CONFIG_ENV = "ENGAGE_CONFIG"
 CONFIG_FILE = Path("engage.toml")
-RECORDING = ("live", "analyze")
+RECORDING = ("live", "analyze", "room")
 
 
 def _number(low: float, high: float, kind: type = float) -> Callable[[str], Any]:
@@ -54,6 +54,15 @@ def _zone(text: str) -> Zone:
         return Zone.parse(text)
     except EngageError as exc:
         raise EngageError(str(exc).split(": ", 1)[1] + f" (got {text!r})") from None
+
+
+def _slot(text: str) -> Any:
+    from monitor.timetable import Slot
+
+    try:
+        return Slot.parse(text)
+    except EngageError as exc:
+        raise EngageError(str(exc).removeprefix("lecture ")) from None
 
 
 def _switch(text: str) -> bool:
@@ -105,8 +114,7 @@ SETTINGS = (
         lambda: str(default_db()),
         _location,
         (
-            "live",
-            "analyze",
+            *RECORDING,
             "demo",
             "sessions",
             "show",
@@ -117,7 +125,6 @@ SETTINGS = (
             "prune",
             "sync",
             "dashboard",
-            "config",
         ),
     ),
     Setting(
@@ -128,8 +135,8 @@ SETTINGS = (
         (*RECORDING, "sync"),
     ),
     Setting("room", "room name (default: this machine's name)", socket.gethostname, str, (*RECORDING, "demo", "mark")),
-    Setting("source", "camera index, video file or stream URL (default: 0)", "0", str, ("live", "zones")),
-    Setting("preview", "no preview window", True, _switch, ("live",), flag="--no-preview", switch_off=True),
+    Setting("source", "camera index, video file or stream URL (default: 0)", "0", str, ("live", "room", "zones")),
+    Setting("preview", "no preview window", True, _switch, ("live", "room"), flag="--no-preview", switch_off=True),
     Setting("name", "session name (default: source and date)", None),
     Setting("fps", "analyze at most this many frames per second (default: 2)", 2.0, _number(0.1, 30.0)),
     Setting("interval", "seconds per stored aggregate (default: 10)", 10.0, _number(1.0, 3600.0)),
@@ -166,6 +173,15 @@ SETTINGS = (
         MIN_FACES_DEFAULT,
         _number(1, 1000, int),
         (*RECORDING, "demo"),
+    ),
+    Setting(
+        "lectures",
+        "a weekly lecture slot, e.g. 'mon,wed 09:00-10:30'; repeatable: `engage room` records exactly these",
+        (),
+        _slot,
+        ("room",),
+        flag="--lecture",
+        repeat=True,
     ),
     Setting(
         "retention",

@@ -11,7 +11,7 @@ from monitor.commands.manage import (
     cmd_show,
     cmd_sync,
 )
-from monitor.commands.record import cmd_analyze, cmd_classify, cmd_demo, cmd_live, cmd_zones
+from monitor.commands.record import cmd_analyze, cmd_classify, cmd_demo, cmd_live, cmd_room, cmd_zones
 from monitor.commands.tools import cmd_combine, cmd_dashboard, cmd_evaluate, cmd_train
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "cmd_mark",
     "cmd_prune",
     "cmd_rename",
+    "cmd_room",
     "cmd_sessions",
     "cmd_show",
     "cmd_sync",

@@ -114,8 +114,9 @@ def cmd_live(args: argparse.Namespace) -> int:
     with recording_store(args) as (store, sender):
         pipeline = _start_pipeline(args, store, describe(source), runtime)
         stop = "q in the preview or Ctrl-C" if preview else "Ctrl-C"
-        info(f"session {pipeline.session_id} started in room {args.room}; stop with {stop}")
-        run_live(pipeline, LatestFrameReader(source, capture), preview, sender)
+        until = f"; it ends at {args.until:%H:%M}" if args.until else ""
+        info(f"session {pipeline.session_id} started in room {args.room}; stop with {stop}{until}")
+        run_live(pipeline, LatestFrameReader(source, capture), preview, sender, args.until)
         _print_finished(store, pipeline.session_id)
     return 0
 
@@ -212,4 +213,40 @@ def cmd_zones(args: argparse.Namespace) -> int:
     write_zones(target, zones)
     info(" ".join(f"--exclude-zone {zone}" for zone in zones))
     info(f"written to {target.resolve()} (exclude_zones); `engage live` there leaves these seats out")
+    return 0
+
+
+def cmd_room(args: argparse.Namespace) -> int:
+    """A room box's service: wait for each lecture of the timetable, record it, and wait for the next. A lecture
+    whose camera fails is retried every 30 s until its end; SIGTERM or Ctrl-C ends the service cleanly."""
+    import time
+
+    from monitor.run import STOP_REQUESTED, stop_signals_as_interrupt
+    from monitor.timetable import current_or_next
+
+    if not args.lectures:
+        raise EngageError("engage room needs a timetable: --lecture 'mon,wed 09:00-10:30' or lectures in the config")
+    info(f"room {args.room}: recording {'; '.join(map(str, args.lectures))}")
+    named = args.name
+    STOP_REQUESTED.clear()
+    try:
+        with stop_signals_as_interrupt(with_ctrl_c=True):
+            while not STOP_REQUESTED.is_set():
+                start, end = current_or_next(tuple(args.lectures), now())
+                if start > now():
+                    info(f"next lecture {start:%a %Y-%m-%d %H:%M}-{end:%H:%M}; waiting")
+                    while now() < start:
+                        time.sleep(min(30.0, max(0.1, (start - now()).total_seconds())))
+                    continue
+                args.until, args.name = end, named or f"lecture in {args.room} {start:%a %H:%M}"
+                try:
+                    cmd_live(args)
+                except EngageError as exc:
+                    warn(f"this lecture could not be recorded: {exc}; retrying in 30 s")
+                    time.sleep(min(30.0, max(0.0, (end - now()).total_seconds())))
+                if now() < end and not STOP_REQUESTED.is_set():  # the source ended early: wait out the slot
+                    time.sleep(min(30.0, (end - now()).total_seconds()))
+    except KeyboardInterrupt:
+        pass
+    info(f"room {args.room}: stopped")
     return 0
