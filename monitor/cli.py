@@ -122,6 +122,9 @@ def build_parser() -> argparse.ArgumentParser:
     sync = _command(commands, "sync", "send a central store what the local outbox still holds")
     sync.add_argument("--yes", action="store_true", help=confirmable)
     _command(commands, "config", "print the effective settings and where each comes from")
+    grant = _command(commands, "grant", "central PostgreSQL: give the room boxes' and the staff's roles their rights")
+    grant.add_argument("--recorder", help="role of the room boxes: adds sessions, intervals, markers; never deletes")
+    grant.add_argument("--staff", help="role of the staff dashboards: reads, renames, prunes")
     _command(commands, "zones", "draw opt-out zones on the camera picture; writes them to the room config")
 
     dashboard = _command(commands, "dashboard", "open the browser dashboard")

@@ -125,6 +125,7 @@ SETTINGS = (
             "prune",
             "sync",
             "dashboard",
+            "grant",
         ),
     ),
     Setting(

@@ -198,3 +198,18 @@ def cmd_sync(args: argparse.Namespace) -> int:
         held = push(outbox, central)
     info(f"{len(held)} session(s) of {args.outbox} sent to {location} ({sum(held.values())} intervals)")
     return 0
+
+
+def cmd_grant(args: argparse.Namespace) -> int:
+    """Create or upgrade the central schema (as its owner) and grant the recording and staff roles."""
+    from monitor.store.roles import grant_roles
+
+    roles = {part: role for part, role in (("recorder", args.recorder), ("staff", args.staff)) if role}
+    if not roles:
+        raise EngageError("name a role: --recorder ROLE for the room boxes, --staff ROLE for dashboards")
+    with open_store(args.db) as store:
+        grant_roles(store, roles)
+    for part, role in roles.items():
+        what = "add sessions, intervals and markers, never delete" if part == "recorder" else "read, rename, prune"
+        info(f"role {role} on {args.db}: may {what}")
+    return 0

@@ -46,7 +46,7 @@ def recording_store(args: argparse.Namespace) -> Iterator[tuple[SqlStore, Sender
         return
     try:
         with open_store(location) as central:  # a wrong URL, wrong credentials or a newer schema: stop here
-            retention.enforce(central, args.retention, yes=args.yes)
+            _enforce_retention(central, args)
     except StoreUnavailable as exc:
         warn(f"{exc}; recording to the outbox {outbox}, sent when it answers (retention applied later)")
     except NewerSchema as exc:  # an upgrade elsewhere never stops this lecture
@@ -65,6 +65,17 @@ def recording_store(args: argparse.Namespace) -> Iterator[tuple[SqlStore, Sender
                 )
             else:
                 info(f"all intervals sent to {location}")
+
+
+def _enforce_retention(central: SqlStore, args: argparse.Namespace) -> None:
+    """The central store's retention, where this room's role may delete (a recording role may not: then the staff
+    dashboard applies it)."""
+    try:
+        retention.enforce(central, args.retention, yes=args.yes)
+    except EngageError as exc:
+        if "permission denied" not in str(exc):
+            raise
+        warn("retention not applied from this room: its role may not delete (the staff dashboard applies it)")
 
 
 def _start_pipeline(

@@ -263,6 +263,10 @@ class SqlStore:
         upsert = insert.on_conflict_do_update(index_elements=["uid"], set_={k: insert.excluded[k] for k in changing})
         return self._write(lambda db: int(db.execute(upsert.returning(SESSION.id)).scalar_one()))
 
+    def run_statements(self, statements: list[str]) -> None:
+        """Run SQL statements in one transaction (the owner's grants)."""
+        self._write(lambda db: [db.exec_driver_sql(statement) for statement in statements])
+
     def set_policy(self, name: str, value: str) -> None:
         """Keep a policy (say, the retention period) in the store itself, for every room that uses it."""
         self._write(lambda db: _set_meta(db, self._insert, name, value))

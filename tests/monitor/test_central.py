@@ -95,3 +95,34 @@ def test_upgrading_the_central_store_never_stops_a_lecture(postgres, tiny_model,
     assert synced.returncode == 0, synced.stderr
     listed = run_engage("sessions", "--db", central)
     assert "kept aside" in listed.stdout
+
+
+def test_a_rooms_role_adds_but_never_deletes_and_the_staff_prunes(postgres, tiny_model, lecture_video, tmp_path):
+    import psycopg
+
+    from tests.postgres import PASSWORD
+
+    central = postgres.new_database()
+    database = central.rsplit("/", 1)[1]
+    with psycopg.connect(postgres.url(), autocommit=True) as admin:
+        for role in ("room_b12", "staff"):
+            admin.execute(f"DROP ROLE IF EXISTS {role}")
+            admin.execute(f"CREATE ROLE {role} LOGIN PASSWORD '{PASSWORD}'")
+    granted = run_engage("grant", "--db", central, "--recorder", "room_b12", "--staff", "staff")
+    assert granted.returncode == 0, granted.stderr
+    as_room = central.replace("//engage:", "//room_b12:")
+    as_staff = central.replace("//engage:", "//staff:")
+    assert as_room != central and database in as_room
+
+    outbox = tmp_path / "outbox.db"
+    record = ["analyze", lecture_video, "--model", tiny_model, "--db", as_room, "--outbox", outbox, "--room", "B12"]
+    done = run_engage(*record, "--retention", "1y", "--started-at", "2020-01-06T09:00+01:00")
+    assert done.returncode == 0 and "all intervals sent" in done.stderr, done.stderr
+    assert "retention not applied from this room" in done.stderr
+    for command in (["prune", "--older-than", "1d", "--yes"], ["delete", "1", "--yes"]):
+        refused = run_engage(*command, "--db", as_room)
+        assert refused.returncode == 2 and "permission denied" in refused.stderr, refused.stderr
+    listed = run_engage("sessions", "--db", as_room)
+    assert listed.returncode == 0 and "B12" in listed.stdout
+    pruned = run_engage("prune", "--older-than", "1d", "--yes", "--db", as_staff)
+    assert pruned.returncode == 0 and "deleted 1 session" in pruned.stderr, pruned.stderr
