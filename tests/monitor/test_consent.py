@@ -94,7 +94,11 @@ def test_below_the_floor_frames_and_faces_are_stored_but_no_expression(six_seats
     out = tmp_path / "floor.csv"
     assert main(["export", "1", "--db", str(tmp_path / "floor.db"), "-o", str(out)]) == 0
     csv = read_csv(out)
-    assert list(csv.columns)[-1] == "below_min_faces" and csv["below_min_faces"].tolist() == [1, 1, 1]
+    assert list(csv.columns)[-2:] == ["below_min_faces", "lecture_time"] and csv["below_min_faces"].tolist() == [
+        1,
+        1,
+        1,
+    ]
     capsys.readouterr()
     assert main(["show", "1", "--db", str(tmp_path / "floor.db")]) == 0
     shown = capsys.readouterr().out
