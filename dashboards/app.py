@@ -47,7 +47,7 @@ def create_app(
         sessions, known = layout.listed(store().sessions(first, layout.LECTURES_SHOWN)), store().rooms()
         if not known:
             return layout.empty_page(str(location))
-        return layout.page(sessions, known, first)
+        return layout.page(sessions, known, first, store().room_states())
 
     app.layout = serve_layout
     callbacks.register(app, store)

@@ -9,7 +9,15 @@ import plotly.graph_objects as go
 from dash import Dash, Input, Output, State, dcc, no_update
 
 from dashboards.figures import compare_figure, empty_figure, timeline_figure
-from dashboards.layout import LECTURES_SHOWN, lectures_note, listed, room_options, session_rows, summary_cards
+from dashboards.layout import (
+    LECTURES_SHOWN,
+    lectures_note,
+    listed,
+    room_options,
+    room_rows,
+    session_rows,
+    summary_cards,
+)
 from monitor.console import format_duration, shown
 from monitor.core import CLASSES, local_time
 from monitor.errors import EngageError
@@ -85,6 +93,16 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
         view = "compare" if asked.get("view") == ["compare"] else "timeline"
         wanted = wanted if view == "compare" else wanted[:1]
         return view, "multi" if view == "compare" else "single", [ids.index(i) for i in wanted], wanted
+
+    @app.callback(
+        Output("rooms-table", "data"),
+        Output("rooms-health", "style"),
+        Input("health-refresh", "n_intervals"),
+        prevent_initial_call=True,
+    )
+    def room_health(_: int) -> tuple[list[dict], dict]:
+        states = store().room_states()
+        return room_rows(states), {} if states else {"display": "none"}
 
     @app.callback(
         Output("share-link", "href"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dash import dash_table, dcc, html
 
 from monitor.console import format_duration
-from monitor.store import SessionInfo
+from monitor.core import local_time
+from monitor.store import RoomState, SessionInfo
 
 REFRESH_MS = 5000
 ALL_ROOMS = ""  # the room selector's value for every room
@@ -50,6 +51,59 @@ def session_rows(sessions: list[SessionInfo]) -> list[dict[str, object]]:
     ]
 
 
+ROOM_COLUMNS = [
+    {"name": "Room", "id": "room"},
+    {"name": "State", "id": "state"},
+    {"name": "Last seen", "id": "seen"},
+    {"name": "Queued intervals", "id": "queued", "type": "numeric"},
+    {"name": "engage", "id": "version"},
+    {"name": "Machine", "id": "host"},
+]
+HEALTH_MS = 15000
+
+
+def room_rows(states: list[RoomState]) -> list[dict[str, object]]:
+    """The rooms' health: what each said last, and `silent` where a recording room stopped reporting."""
+    return [
+        {
+            "room": r.room,
+            "state": f"silent since {local_time(r.seen_at):%H:%M} (was {r.state})" if r.silent else r.state,
+            "seen": f"{local_time(r.seen_at):%Y-%m-%d %H:%M:%S}",
+            "queued": r.queued,
+            "version": r.version,
+            "host": r.host,
+        }
+        for r in states
+    ]
+
+
+def rooms_section(states: list[RoomState]) -> html.Section:
+    """The rooms that report to this store (a central one); hidden where none does."""
+    return html.Section(
+        [
+            html.H2("Rooms"),
+            dash_table.DataTable(
+                id="rooms-table",
+                columns=ROOM_COLUMNS,
+                data=room_rows(states),
+                sort_action="native",
+                style_as_list_view=True,
+                style_table={"overflowX": "auto"},
+                style_cell={"fontSize": 15, "padding": "6px", "textAlign": "left", "fontFamily": "inherit"},
+                style_data_conditional=[
+                    {"if": {"filter_query": '{state} contains "silent"'}, "color": "#C0392B", "fontWeight": "600"},
+                    {"if": {"filter_query": '{state} contains "camera lost"'}, "color": "#A04000", "fontWeight": "600"},
+                    {"if": {"filter_query": '{state} = "recording"'}, "color": "#1E8449"},
+                ],
+            ),
+            dcc.Interval(id="health-refresh", interval=HEALTH_MS),
+        ],
+        id="rooms-health",
+        className="card",
+        style={} if states else {"display": "none"},
+    )
+
+
 def header() -> html.Header:
     return html.Header(
         [
@@ -92,7 +146,7 @@ def room_options(rooms: list[str]) -> list[dict[str, str]]:
     return [{"label": "All rooms", "value": ALL_ROOMS}, *({"label": r, "value": r} for r in rooms)]
 
 
-def page(sessions: list[SessionInfo], rooms: list[str], room: str | None) -> html.Div:
+def page(sessions: list[SessionInfo], rooms: list[str], room: str | None, states: list[RoomState] = ()) -> html.Div:
     """The page, the newest lecture selected (a shared link, ?lectures=3,5&view=compare, selects others)."""
     return html.Div(
         [
@@ -171,6 +225,7 @@ def page(sessions: list[SessionInfo], rooms: list[str], room: str | None) -> htm
             html.Section(
                 dcc.Graph(id="main-graph", config={"displaylogo": False}, style={"height": "640px"}), className="card"
             ),
+            rooms_section(list(states)),
             dcc.Interval(id="refresh", interval=REFRESH_MS, disabled=True),
             dcc.Location(id="url", refresh=False),
         ],

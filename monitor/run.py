@@ -63,6 +63,8 @@ def run_live(
                 elapsed = time.monotonic() - started
                 if image is None:
                     pipeline.idle(elapsed)
+                    if sender and not reader.connected:
+                        sender.activity = "camera lost"
                     continue
                 next_due = max(next_due + period, time.monotonic())
                 result = pipeline.process(image, elapsed)
@@ -74,8 +76,10 @@ def run_live(
                 engagement = result.engagement if counted else None  # the floor holds on screen too
                 new_interval = pipeline.last_interval is not shown_interval
                 shown_interval = pipeline.last_interval
-                if sender and new_interval:
-                    sender.nudge()
+                if sender:
+                    sender.activity = "recording" if reader.connected else "camera lost"
+                    if new_interval:
+                        sender.nudge()
                 store = "; ".join(filter(None, [pipeline.writer.status, sender.status if sender else ""]))
                 status.update(status_text(elapsed, fps, faces, engagement, reader.connected, store), force=new_interval)
                 if preview and result is not None:

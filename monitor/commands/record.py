@@ -52,7 +52,7 @@ def recording_store(args: argparse.Namespace) -> Iterator[tuple[SqlStore, Sender
     except NewerSchema as exc:  # an upgrade elsewhere never stops this lecture
         warn(f"{exc}; recording to the outbox {outbox}, sent once this engage is upgraded")
     with open_store(StoreLocation.parse(outbox)) as store:
-        sender = Sender(store, location)
+        sender = Sender(store, location, room=args.room, host=socket.gethostname())
         sender.start()
         try:
             yield store, sender
@@ -246,7 +246,8 @@ def cmd_room(args: argparse.Namespace) -> int:
                 start, end = current_or_next(tuple(args.lectures), now())
                 if start > now():
                     info(f"next lecture {start:%a %Y-%m-%d %H:%M}-{end:%H:%M}; waiting")
-                    while now() < start:
+                    while now() < start and not STOP_REQUESTED.is_set():
+                        _report(args, f"idle, next lecture {start:%a %H:%M}")
                         time.sleep(min(30.0, max(0.1, (start - now()).total_seconds())))
                     continue
                 args.until, args.name = end, named or f"lecture in {args.room} {start:%a %H:%M}"
@@ -259,5 +260,20 @@ def cmd_room(args: argparse.Namespace) -> int:
                     time.sleep(min(30.0, (end - now()).total_seconds()))
     except KeyboardInterrupt:
         pass
+    _report(args, "stopped")
     info(f"room {args.room}: stopped")
     return 0
+
+
+def _report(args: argparse.Namespace, state: str) -> None:
+    """Tell a central store what this room box is doing between lectures (best effort: a lecture never waits)."""
+    from monitor import __version__
+    from monitor.store import RoomState
+
+    if args.db.is_local:
+        return
+    try:
+        with open_store(args.db) as central:
+            central.report_room(RoomState(args.room, socket.gethostname(), state, 0, __version__, now()))
+    except EngageError as exc:
+        warn(f"could not tell {args.db} this room is {state}: {exc}")

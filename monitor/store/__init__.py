@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from monitor.store.location import StoreLocation
-from monitor.store.records import HEARTBEAT_S, STALE_AFTER, STATUSES, Marker, SessionInfo
+from monitor.store.records import HEARTBEAT_S, STALE_AFTER, STATUSES, Marker, RoomState, SessionInfo
 from monitor.store.sql import NewerSchema, SqlStore, StoreUnavailable
 from monitor.types import IntervalAggregate
 
@@ -21,6 +21,7 @@ __all__ = [
     "STATUSES",
     "Marker",
     "NewerSchema",
+    "RoomState",
     "SessionInfo",
     "SessionReader",
     "SessionStore",
@@ -59,6 +60,7 @@ class SessionReader(Protocol):
     def intervals(self, session_id: int, after: int = -1) -> list[IntervalAggregate]: ...
     def markers(self, session_id: int) -> list[Marker]: ...
     def older_than(self, age: timedelta) -> list[SessionInfo]: ...
+    def room_states(self) -> list[RoomState]: ...
 
 
 class SessionStore(SessionWriter, SessionReader, Protocol):

@@ -13,8 +13,11 @@ import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from monitor import __version__
+from monitor.core import now
 from monitor.errors import EngageError
 from monitor.store.location import StoreLocation
+from monitor.store.records import RoomState
 from monitor.store.sql import SqlStore
 
 RETRY_FIRST_S = 1.0
@@ -59,8 +62,12 @@ def queued(outbox: SqlStore, held: Mapping[str, int]) -> int:
 class Sender(threading.Thread):
     """Pushes the outbox to the central store every `period_s`, backing off while it is unreachable."""
 
-    def __init__(self, outbox: SqlStore, central: StoreLocation, period_s: float = 2.0) -> None:
+    def __init__(
+        self, outbox: SqlStore, central: StoreLocation, period_s: float = 2.0, room: str = "", host: str = ""
+    ) -> None:
         super().__init__(name="engage-sender", daemon=True)
+        self.room, self.host = room, host
+        self.activity = "recording"  # reported with each push: recording, camera lost, stopped
         self.outbox = outbox
         self.central_location = central
         self.period_s = period_s
@@ -87,6 +94,9 @@ class Sender(threading.Thread):
                     self._central = SqlStore(self.central_location)
                 self._held = push(self.outbox, self._central, prune)
                 self.state = SendState(reachable=True, queued=queued(self.outbox, self._held))
+                if self.room:
+                    report = RoomState(self.room, self.host, self.activity, self.state.queued, __version__, now())
+                    self._central.report_room(report)
                 return self.state.queued == 0
             except EngageError as exc:  # unreachable, or refusing us (say, a newer schema): the outbox keeps all
                 self.state = SendState(reachable=False, queued=queued(self.outbox, self._held), error=str(exc))
@@ -99,6 +109,7 @@ class Sender(threading.Thread):
     def stop(self, flush_timeout_s: float = 10.0) -> SendState:
         """Stop the thread after a last push (waiting at most `flush_timeout_s`)."""
         self._stopping.set()
+        self.activity = "stopped"
         self._wake.set()
         if self.is_alive():
             self.join(flush_timeout_s)

@@ -69,3 +69,22 @@ class SessionInfo:
         seconds = round(self.duration_s)
         length = f"{seconds // 3600}:{seconds % 3600 // 60:02d}:{seconds % 60:02d}"
         return f"{self.id} ({self.name}, room {self.room}, {self.started_at:%Y-%m-%d %H:%M}, {length})"
+
+
+@dataclass(frozen=True)
+class RoomState:
+    """A recording room's last report to the store (`engage live`, `engage room`)."""
+
+    room: str
+    host: str
+    state: str  # recording, camera lost, idle (next lecture ...), stopped
+    queued: int  # intervals its outbox still holds for the store
+    version: str
+    seen_at: datetime
+
+    @property
+    def silent(self) -> bool:
+        """It said it was recording but has not reported for longer than a writer may stay silent."""
+        return (
+            self.state not in ("stopped",) and not self.state.startswith("idle") and now() - self.seen_at > STALE_AFTER
+        )

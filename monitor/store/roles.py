@@ -8,11 +8,11 @@ from monitor.store import schema
 from monitor.store.sql import SqlStore
 
 RECORDED = "sessions, intervals, markers"
-EVERY_TABLE = f"{RECORDED}, {schema.schema_table.name}, {schema.meta.name}"
+EVERY_TABLE = f"{RECORDED}, {schema.room_status.name}, {schema.schema_table.name}, {schema.meta.name}"
 GRANTS = {
     "recorder": [
         f"SELECT ON {EVERY_TABLE}",
-        f"INSERT, UPDATE ON {RECORDED}",
+        f"INSERT, UPDATE ON {RECORDED}, {schema.room_status.name}",
         "USAGE ON sessions_id_seq, markers_id_seq",
     ],
     "staff": [f"SELECT ON {EVERY_TABLE}", f"UPDATE, DELETE ON {RECORDED}", f"INSERT, UPDATE ON {schema.meta.name}"],

@@ -72,6 +72,18 @@ markers = sa.Table(
     sa.UniqueConstraint("session_id", "wall", "text", name="markers_natural_key"),
 )
 
+# Each recording room's last report: what it is doing, what it still holds, which engage it runs.
+room_status = sa.Table(
+    "room_status",
+    metadata,
+    sa.Column("room", sa.Text, primary_key=True),
+    sa.Column("host", sa.Text, nullable=False),
+    sa.Column("state", sa.Text, nullable=False),  # recording, camera lost, idle (with the next lecture), stopped
+    sa.Column("queued", sa.Integer, nullable=False),  # intervals its outbox still holds
+    sa.Column("version", sa.Text, nullable=False),
+    sa.Column("seen_at", sa.Text, nullable=False),  # ISO 8601, UTC
+)
+
 schema_table = sa.Table("engage_schema", metadata, sa.Column("version", sa.Integer, nullable=False))
 
 # What the store keeps about itself: its retention policy (so every room that writes to it follows it) and, on
@@ -126,9 +138,10 @@ def _v3_rooms_heartbeats_summaries(db: Connection) -> None:
 
 def _v4_small_group_floor_and_retention(db: Connection) -> None:
     """Schema 3 to 4: intervals say when faces were seen but too few to keep expressions; the store keeps facts
-    about itself (retention policy, highest session id)."""
+    about itself (retention policy, highest session id); rooms report their state."""
     db.exec_driver_sql("ALTER TABLE intervals ADD COLUMN below_min_faces BOOLEAN NOT NULL DEFAULT FALSE")
     meta.create(db)
+    room_status.create(db)
 
 
 def _quoted(text: str) -> str:

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from monitor.errors import EngageError
 from monitor.store import SessionInfo, SessionReader, StoreLocation
-from monitor.store.records import Marker
+from monitor.store.records import Marker, RoomState
 from monitor.types import IntervalAggregate
 
 
@@ -53,3 +53,6 @@ class RoomScope:
 
     def older_than(self, age: timedelta) -> list[SessionInfo]:
         return [s for s in self.store.older_than(age) if s.room in self.scope]
+
+    def room_states(self) -> list[RoomState]:
+        return [r for r in self.store.room_states() if r.room in self.scope]

@@ -22,7 +22,7 @@ from monitor.core import CLASSES, now
 from monitor.errors import EngageError
 from monitor.store import schema
 from monitor.store.location import StoreLocation
-from monitor.store.records import STATUSES, Marker, SessionInfo
+from monitor.store.records import STATUSES, Marker, RoomState, SessionInfo
 from monitor.types import IntervalAggregate
 
 T = TypeVar("T")
@@ -262,6 +262,25 @@ class SqlStore:
         insert = self._insert(schema.sessions).values(values)
         upsert = insert.on_conflict_do_update(index_elements=["uid"], set_={k: insert.excluded[k] for k in changing})
         return self._write(lambda db: int(db.execute(upsert.returning(SESSION.id)).scalar_one()))
+
+    def report_room(self, state: RoomState) -> None:
+        """A room's report of what it is doing (one row per room, the newest kept)."""
+        values = {
+            "room": state.room,
+            "host": state.host,
+            "state": state.state,
+            "queued": state.queued,
+            "version": state.version,
+            "seen_at": _iso(state.seen_at),
+        }
+        insert = self._insert(schema.room_status).values(values)
+        upsert = insert.on_conflict_do_update(index_elements=["room"], set_={k: insert.excluded[k] for k in values})
+        self._write(lambda db: db.execute(upsert))
+
+    def room_states(self) -> list[RoomState]:
+        query = schema.room_status.select().order_by(schema.room_status.c.room)
+        rows = self._read(lambda db: db.execute(query).mappings().all())
+        return [RoomState(**{**row, "seen_at": _moment(row["seen_at"])}) for row in rows]
 
     def run_statements(self, statements: list[str]) -> None:
         """Run SQL statements in one transaction (the owner's grants)."""

@@ -126,3 +126,40 @@ def test_a_rooms_role_adds_but_never_deletes_and_the_staff_prunes(postgres, tiny
     assert listed.returncode == 0 and "B12" in listed.stdout
     pruned = run_engage("prune", "--older-than", "1d", "--yes", "--db", as_staff)
     assert pruned.returncode == 0 and "deleted 1 session" in pruned.stderr, pruned.stderr
+
+
+def test_rooms_report_their_state_and_the_staff_dashboard_shows_it(postgres, tiny_model, lecture_video, tmp_path):
+    from datetime import UTC, datetime, timedelta
+
+    from dashboards.app import create_app
+    from monitor import __version__
+    from monitor.store import RoomState
+
+    central = postgres.new_database()
+    record = ["analyze", lecture_video, "--model", tiny_model, "--db", central, "--outbox", tmp_path / "o.db"]
+    assert run_engage(*record, "--room", "B12").returncode == 0
+    with open_store(central) as store:
+        (b12,) = store.room_states()
+        assert (b12.room, b12.state, b12.queued, b12.version) == ("B12", "stopped", 0, __version__)
+        long_ago = datetime.now(UTC) - timedelta(minutes=10)
+        store.report_room(RoomState("C3", "box-c3", "recording", 4, __version__, long_ago))
+        store.report_room(RoomState("D4", "box-d4", "idle, next lecture Mon 09:00", 0, __version__, long_ago))
+    page = str(create_app(central).layout())
+    assert "rooms-table" in page and "B12" in page
+    rows = {r["room"]: r for r in _component(create_app(central).layout(), "rooms-table").data}
+    assert rows["C3"]["state"].startswith("silent since") and rows["C3"]["queued"] == 4
+    assert rows["D4"]["state"] == "idle, next lecture Mon 09:00" and rows["B12"]["state"] == "stopped"
+    scoped = {r["room"] for r in _component(create_app(central, rooms=["B12", "C3"]).layout(), "rooms-table").data}
+    assert scoped == {"B12", "C3"}  # a staff dashboard for some rooms sees only their health
+
+
+def _component(tree, wanted):
+    """The Dash component with id `wanted` in a layout tree."""
+    if getattr(tree, "id", None) == wanted:
+        return tree
+    children = getattr(tree, "children", None)
+    for child in children if isinstance(children, list) else [children] if children is not None else []:
+        found = _component(child, wanted)
+        if found is not None:
+            return found
+    return None
