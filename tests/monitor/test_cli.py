@@ -260,3 +260,21 @@ def test_output_cut_short_by_a_pipe_is_no_traceback(tmp_path):
     export.stdout.close()  # `| head -c 100`
     assert export.wait(60) == 0
     assert b"Traceback" not in export.stderr.read()
+
+
+def test_without_a_terminal_live_logs_one_line_per_interval(tmp_path, tiny_model, lecture_video):
+    done = run_engage(
+        "live",
+        "--source",
+        lecture_video,
+        "--no-preview",
+        "--interval",
+        "4",
+        "--model",
+        tiny_model,
+        "--db",
+        tmp_path / "s.db",
+    )
+    assert done.returncode == 0, done.stderr
+    status = [line for line in done.stderr.splitlines() if "analyzed" in line and "fps" in line]
+    assert len(status) == 3, done.stderr  # 12 s at 4 s an interval, never a line a second

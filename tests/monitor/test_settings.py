@@ -95,12 +95,14 @@ def test_drawn_zones_replace_those_in_the_room_config_and_keep_the_rest(tmp_path
     assert room.read_text().count("exclude_zones") == 1
 
 
-def test_the_readme_room_config_is_a_valid_file(tmp_path, capsys):
+def test_the_readme_room_configs_are_valid_files(tmp_path, capsys):
     from tests.conftest import ROOT
 
-    readme = (ROOT / "README.md").read_text()
-    example = readme.split("```toml\n", 1)[1].split("```", 1)[0]
-    room = tmp_path / "B12.toml"
-    room.write_text(example)
-    shown = config_lines(capsys, "--config", str(room))
-    assert all(source.endswith(f"# {room}") for key, source in shown.items() if key != "model")
+    examples = [block.split("```", 1)[0] for block in (ROOT / "README.md").read_text().split("```toml\n")[1:]]
+    assert len(examples) >= 2
+    for number, example in enumerate(examples):
+        room = tmp_path / f"room{number}.toml"
+        room.write_text(example)
+        shown = config_lines(capsys, "--config", str(room))
+        keys = [line.split("=")[0].strip() for line in example.splitlines() if "=" in line and not line.startswith("#")]
+        assert all(shown[key].endswith(f"# {room}") for key in keys), number
