@@ -125,3 +125,18 @@ def fill_disk(folder: Path) -> Path:
             pass
     os.close(fd)
     return filler
+
+
+def wait_for_intervals(db: Path, count: int, timeout_s: float = 60.0) -> int:
+    """Wait until a recording in another process has stored `count` intervals in the SQLite file `db`; how many."""
+    import contextlib
+    import sqlite3
+    import time
+
+    deadline, stored = time.monotonic() + timeout_s, 0
+    while time.monotonic() < deadline and stored < count:
+        time.sleep(0.2)
+        if db.exists():
+            with sqlite3.connect(db) as reader, contextlib.suppress(sqlite3.OperationalError):  # no schema yet
+                stored = reader.execute("SELECT COUNT(*) FROM intervals").fetchone()[0]
+    return stored

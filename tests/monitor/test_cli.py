@@ -1,12 +1,10 @@
 """The `engage` command end to end, in subprocesses, on a synthetic lecture video."""
 
-import contextlib
 import os
 import signal
 import sqlite3
 import subprocess
 import sys
-import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,7 +14,7 @@ from monitor.demo import write_video
 from monitor.model import ModelCard
 from monitor.store import STALE_AFTER, open_store
 from monitor.tables import interval_table
-from tests.conftest import ROOT, run_engage
+from tests.conftest import ROOT, run_engage, wait_for_intervals
 
 MEDIA_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".npy", ".mp4", ".avi", ".mkv"}
 
@@ -88,14 +86,7 @@ def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_pa
         cwd=ROOT,
     )
     try:
-        deadline = time.monotonic() + 60
-        closed = 0
-        while time.monotonic() < deadline and closed < 3:
-            time.sleep(0.2)
-            if db.exists():
-                with sqlite3.connect(db) as reader, contextlib.suppress(sqlite3.OperationalError):  # schema not yet
-                    closed = reader.execute("SELECT COUNT(*) FROM intervals").fetchone()[0]
-        assert closed >= 3, "live session wrote no intervals"
+        assert wait_for_intervals(db, 3) >= 3, "live session wrote no intervals"
     finally:
         process.send_signal(signal.SIGKILL)
         process.wait()
@@ -199,12 +190,7 @@ def test_analyze_stopped_by_a_signal_ends_cleanly_like_live(tmp_path, tiny_model
         env=env,
         cwd=ROOT,
     )
-    deadline, closed = time.monotonic() + 60, 0
-    while time.monotonic() < deadline and closed < 2:
-        time.sleep(0.2)
-        if db.exists():
-            with sqlite3.connect(db) as reader, contextlib.suppress(sqlite3.OperationalError):
-                closed = reader.execute("SELECT COUNT(*) FROM intervals").fetchone()[0]
+    wait_for_intervals(db, 2)
     process.send_signal(stop)
     _, err = process.communicate(timeout=60)
     assert process.returncode == 0, err

@@ -1,11 +1,8 @@
 """A room box records exactly its timetable's lectures, and stops cleanly as a service."""
 
-import contextlib
 import signal
-import sqlite3
 import subprocess
 import sys
-import time
 from datetime import datetime, timedelta
 
 import pytest
@@ -13,7 +10,7 @@ import pytest
 from monitor.errors import EngageError
 from monitor.store import open_store
 from monitor.timetable import Slot, current_or_next
-from tests.conftest import ROOT
+from tests.conftest import ROOT, wait_for_intervals
 
 
 def test_slots_parse_and_name_their_problem():
@@ -49,12 +46,7 @@ def test_engage_room_records_the_lecture_in_progress_and_stops_on_sigterm(tmp_pa
     command = [sys.executable, "-m", "monitor.cli", "room", "--lecture", slot, "--source", str(lecture_video)]
     options = ["--no-preview", "--interval", "2", "--model", str(tiny_model), "--db", str(db), "--room", "B12"]
     room = subprocess.Popen([*command, *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
-    deadline, closed = time.monotonic() + 60, 0
-    while time.monotonic() < deadline and closed < 2:
-        time.sleep(0.3)
-        if db.exists():
-            with sqlite3.connect(db) as reader, contextlib.suppress(sqlite3.OperationalError):
-                closed = reader.execute("SELECT COUNT(*) FROM intervals").fetchone()[0]
+    wait_for_intervals(db, 2)
     room.send_signal(signal.SIGTERM)
     _, err = room.communicate(timeout=60)
     assert room.returncode == 0, err
