@@ -50,6 +50,12 @@ def _clock_time(text: str) -> datetime:
     return moment
 
 
+def _jobs(text: str) -> int:
+    if not text.isdigit() or not 1 <= int(text) <= 64:
+        raise argparse.ArgumentTypeError(f"--jobs must be a whole number from 1 to 64, got {text!r}")
+    return int(text)
+
+
 def _room_filter(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--room", help="only this room's sessions (default: all rooms)")
 
@@ -77,7 +83,15 @@ def build_parser() -> argparse.ArgumentParser:
     room = _command(commands, "room", "a room box's service: record each lecture of the timetable (--lecture)")
     room.add_argument("--yes", action="store_true", help=confirmable)
     analyze = _command(commands, "analyze", "analyze a recorded lecture video as fast as possible")
-    analyze.add_argument("video", help="video file")
+    analyze.add_argument(
+        "videos", nargs="+", metavar="VIDEO", help="video files, or folders of them (one session each)"
+    )
+    analyze.add_argument(
+        "--jobs",
+        type=_jobs,
+        default=1,
+        help="recordings analyzed at once (default: 1; each uses about one core)",
+    )
     analyze.add_argument(
         "--started-at",
         type=_moment,

@@ -34,6 +34,7 @@ class Recording:
     source: str
     room: str
     host: str
+    uid: str | None = None  # the same for every analysis of the same recording with the same settings
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,7 @@ class Pipeline:
             self.start_wall,
             room=recording.room,
             host=recording.host,
+            uid=recording.uid,
         )
         self.writer = WriteBehind(store, self.session_id)
         self._beat_at = time.monotonic()

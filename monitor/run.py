@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
@@ -100,22 +101,37 @@ def run_live(
     pipeline.finish("completed", time.monotonic() - started, notify=warn)
 
 
-def run_analyze(pipeline: Pipeline, capture: cv2.VideoCapture) -> None:
+def run_analyze(
+    pipeline: Pipeline, capture: cv2.VideoCapture, advance: Callable[[float, str], None] | None = None
+) -> None:
     """Analyze a recording as fast as possible; session time is media time. Ctrl-C, SIGTERM and SIGHUP end it
-    cleanly: the session keeps what was analyzed and is marked interrupted."""
+    cleanly: the session keeps what was analyzed and is marked interrupted. `advance(seconds, detail)` (a batch's
+    shared progress bar, from a worker thread) replaces the recording's own bar and its signal handling: the
+    batch sets STOP_REQUESTED instead."""
     duration = frame_count(capture) / media_fps(capture)
     status = "completed"
     try:
-        with stop_signals_as_interrupt(), progress_bar() as progress:
-            task = progress.add_task("analyze", total=duration or None, detail="")
+        with contextlib.ExitStack() as stack:
+            if advance is None:
+                stack.enter_context(stop_signals_as_interrupt())
+                progress = stack.enter_context(progress_bar())
+                task = progress.add_task("analyze", total=duration or None, detail="")
+
+                def advance(seconds: float, detail: str) -> None:
+                    progress.update(task, advance=seconds, detail=detail)
+
             frame: Frame | None = None
+            done = 0.0
             for frame in sample_video(capture, pipeline.settings.fps):
+                if STOP_REQUESTED.is_set() and threading.current_thread() is not threading.main_thread():
+                    raise KeyboardInterrupt
                 result = pipeline.process(frame.image, frame.offset_s)
                 detail = f"{format_duration(frame.offset_s)}  faces {len(result.faces) if result else 0}"
                 store = pipeline.writer.status
-                progress.update(task, completed=frame.offset_s, detail=f"{detail}  [{store}]" if store else detail)
+                advance(frame.offset_s - done, f"{detail}  [{store}]" if store else detail)
+                done = frame.offset_s
             end = duration or (frame.offset_s if frame else 0.0)
-            progress.update(task, completed=end)
+            advance(end - done, "")
     except KeyboardInterrupt:
         warn("analysis stopped early; the session keeps what was analyzed")
         status, end = "interrupted", pipeline.last_offset_s

@@ -6,7 +6,7 @@ import os
 import struct
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -182,6 +182,34 @@ class LatestFrameReader:
             self.reconnects += 1
             return True
         return False
+
+
+VIDEO_SUFFIXES = (".mp4", ".m4v", ".mov", ".mkv", ".avi", ".webm", ".3gp", ".mpg", ".mpeg", ".ts")
+
+
+def recording_identity(path: Path) -> str:
+    """What makes a recording the same file wherever it is copied: its size and the SHA-256 of its first and last
+    MiB (reading a whole lecture to hash it would cost a second per gigabyte)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    size = path.stat().st_size
+    with path.open("rb") as file:
+        digest.update(file.read(2**20))
+        file.seek(max(0, size - 2**20))
+        digest.update(file.read(2**20))
+    return f"{size}:{digest.hexdigest()}"
+
+
+def videos_in(paths: Iterable[Path]) -> list[Path]:
+    """The files given, and the video files (by suffix) inside the folders given, in name order."""
+    found = []
+    for path in paths:
+        if path.is_dir():
+            found += sorted(p for p in path.rglob("*") if p.suffix.lower() in VIDEO_SUFFIXES and p.is_file())
+        else:
+            found.append(path)
+    return found
 
 
 MP4_EPOCH = datetime(1904, 1, 1, tzinfo=UTC)  # QuickTime and MP4 count seconds from here

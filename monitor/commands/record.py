@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import json
 import socket
 import tempfile
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -84,6 +87,7 @@ def _start_pipeline(
     source: str,
     runtime: tuple[FaceDetector, ExpressionClassifier],
     started_at: datetime | None = None,
+    uid: str | None = None,
 ) -> Pipeline:
     info(PRIVACY_NOTICE)
     if args.min_faces < MIN_FACES_DEFAULT:
@@ -95,7 +99,7 @@ def _start_pipeline(
         info(f"not analyzed: faces in {', '.join(map(str, args.exclude_zones))} (fractions X,Y,W,H of the frame)")
     detector, classifier = runtime
     settings = PipelineSettings(args.fps, args.interval, args.detect_period, tuple(args.exclude_zones), args.min_faces)
-    recording = Recording(args.name or _default_name(source, args.room), source, args.room, socket.gethostname())
+    recording = Recording(args.name or _default_name(source, args.room), source, args.room, socket.gethostname(), uid)
     return Pipeline(detector, classifier, store, settings, recording, start_wall=started_at)
 
 
@@ -133,19 +137,121 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 
 def cmd_analyze(args: argparse.Namespace) -> int:
+    """One recording with its own progress bar; several (files or folders) as a batch."""
     from monitor.run import run_analyze
-    from monitor.source import open_capture, recorded_at
+    from monitor.source import open_capture, videos_in
 
+    videos = videos_in(Path(v) for v in args.videos)
+    if not videos:
+        raise EngageError(f"no video file in {', '.join(args.videos)}")
+    if len(videos) > 1 or args.jobs > 1:
+        return _analyze_batch(args, videos)
     runtime = _runtime(args)
-    capture = open_capture(args.video)
-    started_at = args.started_at or recorded_at(Path(args.video))
+    capture = open_capture(str(videos[0]))
     with recording_store(args) as (store, _):
-        if started_at is None:
-            warn(f"{args.video} does not say when it was recorded: dated now (give --started-at 2026-12-02T09:00)")
-        pipeline = _start_pipeline(args, store, args.video, runtime, started_at)
+        pipeline = _analysis(args, store, videos[0], runtime)
         run_analyze(pipeline, capture)
         _print_finished(store, pipeline.session_id)
     args.recorded_session = pipeline.session_id
+    return 0
+
+
+def _analysis(
+    args: argparse.Namespace, store: SessionStore, video: Path, runtime: tuple[FaceDetector, ExpressionClassifier]
+) -> Pipeline:
+    """The pipeline of one recording, dated when it was made; its session is the same for every analysis of the
+    same file with the same settings, so a rerun stores nothing twice."""
+    from monitor.source import recorded_at, recording_identity
+
+    started_at = args.started_at or recorded_at(video)
+    if started_at is None:
+        warn(f"{video} does not say when it was recorded: dated now (give --started-at 2026-12-02T09:00)")
+    same = [recording_identity(video), f"{started_at}", args.name, args.room, args.fps, args.interval]
+    same += [
+        args.detect_period,
+        [str(z) for z in args.exclude_zones],
+        args.min_faces,
+        args.detector,
+        runtime[1].version,
+    ]
+    uid = str(uuid.uuid5(uuid.NAMESPACE_URL, "engage:" + json.dumps(same, default=str))) if started_at else None
+    return _start_pipeline(args, store, str(video), runtime, started_at, uid)
+
+
+@dataclass
+class Outcome:
+    """How one recording of a batch went."""
+
+    video: Path
+    session: int | None = None
+    error: str = ""
+
+
+def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
+    """Analyze many recordings, `--jobs` at a time, under one progress bar; a file that fails is one line in the
+    summary and never stops the others. Exit 2 if any failed."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from rich.table import Table
+    from rich.text import Text
+
+    from monitor.console import output, progress_bar
+    from monitor.run import STOP_REQUESTED, run_analyze, stop_signals_as_interrupt
+    from monitor.source import frame_count, media_fps, open_capture
+
+    if args.name or args.started_at:
+        raise EngageError("--name and --started-at name one recording; give one file, or neither")
+    _runtime(args)  # a bad model or detector: one line before anything starts
+    lengths = {}
+    for video in videos:
+        try:
+            capture = open_capture(str(video))
+            lengths[video] = frame_count(capture) / media_fps(capture)
+            capture.release()
+        except EngageError:
+            lengths[video] = 0.0  # reported by its own job
+    outcomes = {video: Outcome(video) for video in videos}
+    lock = threading.Lock()
+    STOP_REQUESTED.clear()
+    with recording_store(args) as (store, _), stop_signals_as_interrupt(with_ctrl_c=True):
+        with progress_bar() as progress:
+            task = progress.add_task("analyze", total=sum(lengths.values()) or None, detail="")
+
+            def advance(seconds: float, detail: str) -> None:
+                with lock:
+                    progress.update(task, advance=seconds, detail=detail)
+
+            def analyze(video: Path) -> None:
+                if STOP_REQUESTED.is_set():
+                    outcomes[video].error = "not started: stopped"
+                    return
+                try:
+                    capture = open_capture(str(video))
+                    pipeline = _analysis(args, store, video, _runtime(args))
+                    outcomes[video].session = pipeline.session_id
+                    run_analyze(pipeline, capture, lambda seconds, detail: advance(seconds, f"{video.name} {detail}"))
+                except EngageError as exc:
+                    outcomes[video].error = str(exc)
+                    advance(lengths[video], "")
+
+            with ThreadPoolExecutor(max_workers=args.jobs, thread_name_prefix="engage-analyze") as pool:
+                list(pool.map(analyze, videos))
+        view = Table("file", "session", "duration", "engagement", "result")
+        for outcome in outcomes.values():
+            session = store.session(outcome.session) if outcome.session else None
+            view.add_row(
+                Text(printable(outcome.video.name)),
+                str(outcome.session or "-"),
+                format_duration(session.duration_s) if session else "-",
+                shown(session.mean_engagement) if session else "-",
+                Text(printable(outcome.error or (session.status if session else "-"))),
+            )
+    output.print(view)
+    failed = [o for o in outcomes.values() if o.error]
+    info(f"{len(videos) - len(failed)} of {len(videos)} recording(s) analyzed; stored in {store.location}")
+    if failed:
+        raise EngageError(f"{len(failed)} recording(s) failed: {', '.join(o.video.name for o in failed)}")
     return 0
 
 

@@ -39,7 +39,15 @@ class SessionWriter(Protocol):
     location: StoreLocation
 
     def create_session(
-        self, name: str, source: str, settings: dict[str, Any], started_at: datetime, *, room: str, host: str
+        self,
+        name: str,
+        source: str,
+        settings: dict[str, Any],
+        started_at: datetime,
+        *,
+        room: str,
+        host: str,
+        uid: str | None = None,
     ) -> int: ...
     def add_interval(self, session_id: int, aggregate: IntervalAggregate) -> None: ...
     def add_marker(self, session_id: int, marker: Marker) -> None: ...

@@ -176,6 +176,11 @@ class SqlStore:
         }
 
         def create(db: Connection) -> int:
+            known = db.execute(sa.select(SESSION.id).where(SESSION.uid == values["uid"])).scalar_one_or_none()
+            if known is not None:  # the same recording analyzed again: its session goes on, nothing stored twice
+                reopen = {"status": "running", "ended_at": None, "heartbeat_at": values["heartbeat_at"]}
+                db.execute(schema.sessions.update().where(SESSION.id == known).values(reopen))
+                return int(known)
             if self.dialect == "sqlite":  # ids are never given twice (PostgreSQL's sequence already holds to that)
                 highest = db.execute(sa.select(sa.func.coalesce(sa.func.max(SESSION.id), 0))).scalar_one()
                 values["id"] = max(highest, int(_meta(db, LAST_ID) or 0)) + 1
