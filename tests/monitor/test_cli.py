@@ -263,4 +263,4 @@ def test_without_a_terminal_live_logs_one_line_per_interval(tmp_path, tiny_model
     )
     assert done.returncode == 0, done.stderr
     status = [line for line in done.stderr.splitlines() if "analyzed" in line and "fps" in line]
-    assert len(status) == 3, done.stderr  # 12 s at 4 s an interval, never a line a second
+    assert 2 <= len(status) <= 3, done.stderr  # 12 s at 4 s an interval (the last closes at the end), never 1/s
