@@ -16,7 +16,7 @@ from monitor.console import StatusLine, format_duration, info, progress_bar, sta
 from monitor.core import now
 from monitor.pipeline import Pipeline
 from monitor.preview import PreviewWindow
-from monitor.source import Frame, LatestFrameReader, frame_count, media_fps, sample_video
+from monitor.source import Frame, LatestFrameReader, frame_count, media_fps, read_ahead, sample_video
 from monitor.store.outbox import Sender
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -122,7 +122,8 @@ def run_analyze(
 
             frame: Frame | None = None
             done = 0.0
-            for frame in sample_video(capture, pipeline.settings.fps):
+            frames = stack.enter_context(contextlib.closing(read_ahead(sample_video(capture, pipeline.settings.fps))))
+            for frame in frames:
                 if STOP_REQUESTED.is_set() and threading.current_thread() is not threading.main_thread():
                     raise KeyboardInterrupt
                 result = pipeline.process(frame.image, frame.offset_s)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import queue
 import struct
 import threading
 import time
@@ -98,6 +99,43 @@ def sample_video(capture: cv2.VideoCapture, fps: float) -> Iterator[Frame]:
         elif not capture.grab():
             return
         index += 1
+
+
+def read_ahead(frames: Iterator[Frame], depth: int = 4) -> Iterator[Frame]:
+    """`frames`, decoded in a thread of their own up to `depth` ahead, so decoding the next frames (OpenCV leaves the
+    GIL while it decodes) overlaps the analysis of this one on a second core. Closing the generator stops and
+    joins the thread, so the capture can be released safely afterwards."""
+    ready: queue.Queue[Frame | BaseException | None] = queue.Queue(maxsize=depth)
+    stop = threading.Event()
+
+    def put(item: Frame | BaseException | None) -> None:
+        while not stop.is_set():
+            try:
+                ready.put(item, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+
+    def decode() -> None:
+        try:
+            for frame in frames:
+                if stop.is_set():
+                    return
+                put(frame)
+            put(None)
+        except BaseException as exc:  # handed to the consumer, raised there
+            put(exc)
+
+    thread = threading.Thread(target=decode, name="engage-decode", daemon=True)
+    thread.start()
+    try:
+        while (item := ready.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+    finally:
+        stop.set()
+        thread.join()
 
 
 def frame_count(capture: cv2.VideoCapture) -> int:

@@ -113,3 +113,26 @@ def test_the_recording_time_comes_from_the_container_header(tmp_path, version):
     assert recorded_at(_mp4_with_creation_time(tmp_path / "zero.mov", datetime(1904, 1, 1, tzinfo=UTC))) is None
     (tmp_path / "clip.avi").write_bytes(b"RIFF")
     assert recorded_at(tmp_path / "clip.avi") is None and recorded_at(tmp_path / "truncated.mp4") is None
+
+
+def test_frames_read_ahead_keep_their_order_errors_and_stop_when_closed(lecture_video):
+    import threading
+
+    from monitor.source import Frame, read_ahead
+
+    plain = [f.offset_s for f in sample_video(open_capture(str(lecture_video)), 2)]
+    assert [f.offset_s for f in read_ahead(sample_video(open_capture(str(lecture_video)), 2))] == plain
+
+    def broken():
+        yield Frame(np.zeros((2, 2, 3), np.uint8), 0.0)
+        raise OSError("disk gone")
+
+    frames = read_ahead(broken())
+    assert next(frames).offset_s == 0.0
+    with pytest.raises(OSError, match="disk gone"):
+        next(frames)
+
+    endless = read_ahead(Frame(np.zeros((2, 2, 3), np.uint8), float(k)) for k in range(10**9))
+    assert next(endless).offset_s == 0.0
+    endless.close()
+    assert not any(t.name == "engage-decode" for t in threading.enumerate())
