@@ -13,10 +13,11 @@ from monitor.core import CLASSES
 from monitor.detect import FaceDetector
 from monitor.errors import EngageError
 from monitor.model import ExpressionClassifier
+from monitor.pose import HeadPoseModel
 from monitor.types import Box, Detection
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}
-COLUMNS = ("file", "face", "x", "y", "w", "h", "label", *(f"p_{c}" for c in CLASSES))
+COLUMNS = ("file", "face", "x", "y", "w", "h", "label", *(f"p_{c}" for c in CLASSES), "yaw", "pitch")
 
 
 def image_files(paths: list[Path]) -> Iterator[Path]:
@@ -32,7 +33,10 @@ def image_files(paths: list[Path]) -> Iterator[Path]:
             raise EngageError(f"{path}: no such file or folder")
 
 
-def classify_images(paths: list[Path], classifier: ExpressionClassifier, detector: FaceDetector | None) -> pd.DataFrame:
+def classify_images(
+    paths: list[Path], classifier: ExpressionClassifier, detector: FaceDetector | None, pose: HeadPoseModel
+) -> pd.DataFrame:
+    """One row per face: its box, expression and probabilities, and head pose (empty without landmarks)."""
     rows = []
     for file in image_files(paths):
         image = cv2.imread(str(file), cv2.IMREAD_UNCHANGED)
@@ -46,5 +50,9 @@ def classify_images(paths: list[Path], classifier: ExpressionClassifier, detecto
         probabilities = classifier.predict([face_crop(image, face) for face in faces])
         for index, (face, probs) in enumerate(zip(faces, probabilities, strict=True)):
             box, label = face.box, CLASSES[int(probs.argmax())]
-            rows.append((str(file), index, box.x, box.y, box.w, box.h, label, *(round(float(p), 4) for p in probs)))
+            turned = pose.estimate(face)
+            angles = (round(turned[0], 1), round(turned[1], 1)) if turned else (None, None)
+            rows.append(
+                (str(file), index, box.x, box.y, box.w, box.h, label, *(round(float(p), 4) for p in probs), *angles)
+            )
     return pd.DataFrame(rows, columns=list(COLUMNS))

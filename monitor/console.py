@@ -45,8 +45,8 @@ def format_duration(seconds: float) -> str:
 
 
 def shown(value: float | None, pattern: str = "{:.2f}") -> str:
-    """A figure for display; '-' where it is missing (never 0)."""
-    return "-" if value is None else pattern.format(value)
+    """A figure for display; '-' where it is missing (None or NaN, never 0)."""
+    return "-" if value is None or value != value else pattern.format(value)
 
 
 def status_text(

@@ -282,15 +282,16 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from monitor.classify import classify_images
     from monitor.console import output
     from monitor.export import write_csv
+    from monitor.pose import HeadPoseModel
 
     detector = None if args.no_detect else create_detector(args.detector, args.face_score)
-    table = classify_images(args.paths, ExpressionClassifier(args.model), detector)
+    table = classify_images(args.paths, ExpressionClassifier(args.model), detector, HeadPoseModel.load())
     if args.csv:
         info(f"{len(table)} face(s) written to {write_csv(table, args.csv, force=args.force)}")
         return 0
     view = Table(*table.columns)
     for row in table.itertuples(index=False):
-        view.add_row(*(Text(f"{v:.3f}" if isinstance(v, float) else printable(v)) for v in row))
+        view.add_row(*(Text(shown(v, "{:.3f}") if isinstance(v, float) or v is None else printable(v)) for v in row))
     output.print(view)
     info(f"{len(table)} face(s) in {table['file'].nunique() if len(table) else 0} image(s)")
     if table.empty:
