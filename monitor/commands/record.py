@@ -270,7 +270,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
             setattr(analyze, key, getattr(args, key))
         analyze.started_at = now().replace(microsecond=0)
         cmd_analyze(analyze)
-    db = "" if args.sources.get("db") == "default" else " --db ..."
+    given = args.sources.get("db", "default")
+    db = "" if given in ("default", "$ENGAGE_DB") or given.endswith(".toml") else f" --db {args.db}"
     info(f"next: `engage show {analyze.recorded_session}{db}` or `engage dashboard{db}`")
     return 0
 
