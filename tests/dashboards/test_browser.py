@@ -242,8 +242,13 @@ def test_first_week_points_one_lecture_clock_axis_rounding_link_and_a_narrow_win
     browser.get(dashboard)
     wait_for(lambda: "Geometry week 1" in browser.find_element(By.ID, "summary").text, message="first summary")
     assert browser.execute_script("return document.documentElement.scrollWidth <= window.innerWidth")
-    cells = [c.text for c in browser.find_elements(By.CSS_SELECTOR, "#sessions-table td[data-dash-column=engagement]")]
-    assert cells and all(len(c.split(".")[1]) == 2 for c in cells), cells  # 0.52, never 0.5 beside 1.00
+    cells = wait_for(
+        lambda: [
+            c.text for c in browser.find_elements(By.CSS_SELECTOR, "#sessions-table td[data-dash-column=engagement]")
+        ],
+        message="engagement cells",
+    )
+    assert all(len(c.split(".")[1]) == 2 for c in cells), cells  # 0.52, never 0.5 beside 1.00
     ticks = wait_for(
         lambda: [
             t
@@ -284,7 +289,10 @@ def test_first_week_points_one_lecture_clock_axis_rounding_link_and_a_narrow_win
     row_checkbox(browser, "Geometry").click()
     row_checkbox(browser, "Algebra").click()  # nothing ticked
     wait_for(lambda: browser.find_element(By.ID, "download-button").get_attribute("disabled"), message="no download")
-    assert "Tick a lecture" in browser.execute_script(GRAPH + ".layout.annotations.map(a => a.text).join()")
+    wait_for(  # the graph is redrawn: its annotations come a moment later
+        lambda: "Tick a lecture" in browser.execute_script(GRAPH + ".layout.annotations.map(a => a.text).join()"),
+        message="the empty state",
+    )
 
     browser.get(link)  # the shared link opens the same comparison
     traces = wait_for(lambda: (t := graph_traces(browser)) and len(t) == 2 and t, message="linked comparison")
