@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from monitor.console import format_duration
 from monitor.core import local_time
 from monitor.errors import EngageError
 from monitor.store import SessionInfo, SessionReader
@@ -42,15 +43,8 @@ def session_table(store: SessionReader, session: SessionInfo) -> pd.DataFrame:
     table["markers"] = [
         "; ".join(m.text for m in markers if start <= m.offset_s < end) for start, end in zip(starts, ends, strict=True)
     ]
-    table["lecture_time"] = table["offset_s"].map(lecture_time)
+    table["lecture_time"] = table["offset_s"].map(format_duration)  # m:ss, h:mm:ss from the first hour
     return table[list(CSV_COLUMNS)]
-
-
-def lecture_time(seconds: float) -> str:
-    """Time since the lecture started as a clock shows it: `m:ss`, or `h:mm:ss` from the first hour on."""
-    whole = int(seconds)
-    hours, rest = divmod(whole, 3600)
-    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60}:{rest % 60:02d}"
 
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")

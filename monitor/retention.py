@@ -36,7 +36,7 @@ def confirm(question: str, yes: bool) -> bool:
     if yes:
         return True
     if not sys.stdin.isatty():
-        raise EngageError(f"{question}: no terminal to confirm; add --yes")
+        raise EngageError(f"{question}: not done without --yes (no terminal to confirm); add --yes")
     return input(f"{question}? [y/N] ").strip().lower() in ("y", "yes")
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import sys
 
 from monitor.console import format_duration, info, shown
 from monitor.core import CLASSES, now
@@ -135,12 +134,9 @@ def cmd_rename(args: argparse.Namespace) -> int:
 
 
 def _confirm_delete(sessions: list[SessionInfo], yes: bool) -> bool:
-    if yes:
-        return True
-    names = ", ".join(f"{s.id} ({s.name})" for s in sessions)
-    if not sys.stdin.isatty():
-        raise EngageError(f"refusing to delete {names} without --yes (no terminal to confirm)")
-    return input(f"delete {names}? [y/N] ").strip().lower() in ("y", "yes")
+    from monitor.retention import confirm
+
+    return confirm("delete " + ", ".join(f"{s.id} ({s.name})" for s in sessions), yes)
 
 
 def cmd_delete(args: argparse.Namespace) -> int:
