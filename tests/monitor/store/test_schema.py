@@ -79,3 +79,32 @@ def test_rooms_opening_a_new_central_database_at_once_upgrade_it_once(postgres):
         with engine.connect() as db:
             assert db.exec_driver_sql("SELECT version FROM engage_schema").scalars().all() == [SCHEMA_VERSION]
         engine.dispose()
+
+
+def test_a_schema_3_store_upgrades_to_4_keeping_its_rows(store_url):
+    """Schema 3 (engage before the small-group floor) as SQLite file or central PostgreSQL database."""
+    import sqlalchemy as sa
+
+    from tests.factories import ROOM, aggregate
+
+    with open_store(store_url) as store:
+        sid = store.create_session("Week 1", "camera 0", {}, START, room=ROOM, host="x")
+        store.add_interval(sid, aggregate(0))
+        url = store.location.url
+    engine = sa.create_engine(url)
+    with engine.begin() as db:  # back to schema 3: no floor column, no meta or room tables
+        db.execute(sa.text("ALTER TABLE intervals DROP COLUMN below_min_faces"))
+        db.execute(sa.text("DROP TABLE engage_meta"))
+        db.execute(sa.text("DROP TABLE room_status"))
+        db.execute(sa.text("UPDATE engage_schema SET version = 3"))
+    engine.dispose()
+    with open_store(store_url) as store:
+        (session,) = store.sessions()
+        (interval,) = store.intervals(session.id)
+        assert session.name == "Week 1" and interval.engagement == 0.5 and interval.below_min_faces is False
+        store.set_policy("retention", "90d")
+        assert store.policy("retention") == "90d" and store.room_states() == []
+    engine = sa.create_engine(url)
+    with engine.connect() as db:
+        assert db.execute(sa.text("SELECT version FROM engage_schema")).scalar_one() == SCHEMA_VERSION
+    engine.dispose()
