@@ -24,7 +24,7 @@ from monitor.demo import write_frames
 
 def one_run(video: Path, db: Path, seconds: float) -> tuple[float, float]:
     """(share of one core, peak RSS in MiB) of one `engage live` at its defaults for `seconds`."""
-    command = [sys.executable, "-m", "monitor.cli", "live", "--source", str(video), "--no-preview", "--db", str(db)]
+    command = [sys.executable, "-m", "engage.cli", "live", "--source", str(video), "--no-preview", "--db", str(db)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     watched = psutil.Process(process.pid)
     time.sleep(3.0)  # start-up (imports, model) is the start-up benchmark's

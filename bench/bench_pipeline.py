@@ -76,7 +76,7 @@ def analyze_in_process(video: Path, detector: str, model: Path | None, db: Path,
 
 def analyze_cli_fps(video: Path, detector: str, model: Path | None, db: Path, period: float) -> float:
     """Wall-clock analyzed frames per second of the `engage analyze` command, start-up included."""
-    args = [sys.executable, "-m", "monitor.cli", "analyze", str(video), "--fps", "30", "--detector", detector]
+    args = [sys.executable, "-m", "engage.cli", "analyze", str(video), "--fps", "30", "--detector", detector]
     args += ["--detect-period", str(period)]
     args += ["--db", str(db)]
     args += ["--model", str(model)] if model else []
@@ -93,7 +93,7 @@ def live_footprint(video: Path, detector: str, model: Path | None, db: Path, sec
     args = [
         sys.executable,
         "-m",
-        "monitor.cli",
+        "engage.cli",
         "live",
         "--source",
         str(video),

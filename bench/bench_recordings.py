@@ -44,7 +44,7 @@ def decoding_floor(clip: Path) -> float:
 
 def analyze_seconds(clip: Path, db: Path) -> float:
     started = time.perf_counter()
-    command = [sys.executable, "-m", "monitor.cli", "analyze", str(clip), "--db", str(db)]
+    command = [sys.executable, "-m", "engage.cli", "analyze", str(clip), "--db", str(db)]
     subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - started
 

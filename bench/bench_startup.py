@@ -16,9 +16,7 @@ import subprocess
 import sys
 import time
 
-LIVE_MODULES = (
-    "monitor.cli, monitor.commands.record, monitor.run, monitor.preview, monitor.source, monitor.store.outbox"
-)
+LIVE_MODULES = "engage.cli, engage.commands.record, monitor.run, monitor.preview, monitor.source, monitor.store.outbox"
 HEAVY = ("pandas", "plotly", "dash", "tensorflow", "sqlalchemy", "numpy", "cv2")
 
 
@@ -26,14 +24,14 @@ def help_seconds(runs: int) -> list[float]:
     times = []
     for _ in range(runs):
         start = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "monitor.cli", "--help"], capture_output=True, check=True)
+        subprocess.run([sys.executable, "-m", "engage.cli", "--help"], capture_output=True, check=True)
         times.append(time.perf_counter() - start)
     return times
 
 
 def heaviest_help_imports(count: int = 5) -> list[tuple[str, float]]:
     done = subprocess.run(
-        [sys.executable, "-X", "importtime", "-m", "monitor.cli", "--help"], capture_output=True, text=True, check=True
+        [sys.executable, "-X", "importtime", "-m", "engage.cli", "--help"], capture_output=True, text=True, check=True
     )
     rows = []
     for line in done.stderr.splitlines():

@@ -1,4 +1,4 @@
-"""The expression model artifact: a .tflite file plus its JSON card, run with the LiteRT interpreter."""
+"""The expression model artifact: an .onnx file and its JSON card, run with ONNX Runtime (wheels on every platform)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,6 @@ from typing import Any, get_args, get_origin, get_type_hints
 import cv2
 import numpy as np
 
-from monitor.console import native_stderr_silenced
 from monitor.core import CLASSES
 from monitor.errors import EngageError
 from monitor.views import View, parse_views
@@ -100,7 +99,7 @@ def _named(kind: Any) -> str:
 
 
 def default_model_path() -> Path:
-    return Path(str(resources.files("monitor") / "models" / "default.tflite"))
+    return Path(str(resources.files("monitor") / "models" / "default.onnx"))
 
 
 def card_path_for(model_path: Path) -> Path:
@@ -127,15 +126,17 @@ def with_class_bias(probabilities: np.ndarray, bias: list[float]) -> np.ndarray:
     return (weights / weights.sum(axis=-1, keepdims=True)).astype(np.float32)
 
 
-def _interpreter(model_path: Path, threads: int) -> Any:
+def _session(model_path: Path, threads: int) -> Any:
+    import onnxruntime
+
+    options = onnxruntime.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3  # errors only: a failure is our own one line below
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")  # idle threads sleep, not spin
     try:
-        from ai_edge_litert.interpreter import Interpreter
-    except ImportError:  # pragma: no cover - only where ai-edge-litert is not installed
-        from tensorflow.lite import Interpreter  # type: ignore[no-redef]
-    try:
-        with native_stderr_silenced():
-            return Interpreter(model_path=str(model_path), num_threads=threads)
-    except (ValueError, RuntimeError) as exc:
+        return onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
+    except Exception as exc:  # ONNX Runtime raises its own classes for a broken or foreign file
         raise EngageError(f"model {model_path} could not be loaded: {str(exc).splitlines()[0]}") from None
 
 
@@ -143,21 +144,20 @@ class ExpressionClassifier:
     """Classifies grey or colour face crops into positive / neutral / negative probabilities."""
 
     def __init__(self, model_path: Path | None = None, threads: int | None = None) -> None:
-        """`threads` for the interpreter; default: one per CPU core, at most 4 (classification waits on detection,
+        """`threads` for ONNX Runtime; default: one per CPU core, at most 4 (classification waits on detection,
         so the two never compete for cores)."""
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not self.model_path.is_file():
             raise EngageError(f"model file {self.model_path} is missing")
         self.card = ModelCard.read(card_path_for(self.model_path))
-        self._interpreter = _interpreter(self.model_path, threads or min(os.cpu_count() or 1, 4))
-        self._input = self._interpreter.get_input_details()[0]
-        self._output = self._interpreter.get_output_details()[0]
+        self._session = _session(self.model_path, threads or min(os.cpu_count() or 1, 4))
+        self._input = self._session.get_inputs()[0]
         expected = (self.card.input_size, self.card.input_size, 1)
-        if tuple(self._input["shape"][1:]) != expected:
+        if tuple(self._input.shape[1:]) != expected or self._input.type != "tensor(float)":
             raise EngageError(
-                f"model {self.model_path} input {self._input['shape']} does not match its card {expected}"
+                f"model {self.model_path} input {self._input.shape} {self._input.type} does not match its card "
+                f"{expected} float"
             )
-        self._batch = 0
 
     @property
     def version(self) -> str:
@@ -165,7 +165,7 @@ class ExpressionClassifier:
 
     def predict(self, crops: list[np.ndarray]) -> np.ndarray:
         """Class probabilities averaged over the card's views and shifted by its class bias, shape (len(crops), 3),
-        from one interpreter call."""
+        from one model call."""
         if not crops:
             return np.zeros((0, len(CLASSES)), dtype=np.float32)
         views = parse_views(self.card.views)
@@ -182,18 +182,5 @@ class ExpressionClassifier:
 
     def predict_inputs(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities for model inputs of shape (n, size, size, 1), one row each (no view averaging)."""
-        if len(batch) != self._batch:
-            with native_stderr_silenced():  # LiteRT announces its XNNPACK delegate here
-                self._interpreter.resize_tensor_input(self._input["index"], batch.shape)
-                self._interpreter.allocate_tensors()
-            self._batch = len(batch)
-        if self._input["dtype"] == np.int8:
-            scale, zero = self._input["quantization"]
-            batch = np.clip(np.round(batch / scale + zero), -128, 127).astype(np.int8)
-        self._interpreter.set_tensor(self._input["index"], batch)
-        self._interpreter.invoke()
-        output = self._interpreter.get_tensor(self._output["index"])
-        if self._output["dtype"] == np.int8:
-            scale, zero = self._output["quantization"]
-            output = (output.astype(np.float32) - zero) * scale
-        return output.astype(np.float32)
+        (output,) = self._session.run(None, {self._input.name: batch.astype(np.float32, copy=False)})
+        return output.astype(np.float32, copy=False)

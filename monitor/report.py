@@ -7,7 +7,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from monitor.console import format_duration
 from monitor.core import CLASSES
+from monitor.types import IntervalAggregate
 
 SPARK_BLOCKS = "▁▂▃▄▅▆▇█"
 
@@ -76,3 +78,19 @@ def sparkline(values: pd.Series, width: int = 60) -> str:
             level = int(np.clip(chunk.mean(), 0, 1) * (len(SPARK_BLOCKS) - 1) + 0.5)
             chars.append(SPARK_BLOCKS[level])
     return "".join(chars)
+
+
+def dip_and_recovery(intervals: list[IntervalAggregate]) -> str:
+    """One line on a session's lowest stretch: when engagement fell, from what, and when it came back."""
+    read = [i for i in intervals if i.engagement is not None]
+    if len(read) < 2:
+        return "too few intervals with faces to find a dip"
+    low = min(read, key=lambda i: i.engagement)
+    before = [i.engagement for i in read if i.offset_s < low.offset_s]
+    after = [i for i in read if i.offset_s > low.offset_s]
+    start = f"engagement was lowest at {format_duration(low.offset_s)}-{format_duration(low.offset_s + low.duration_s)}"
+    line = f"{start} ({low.engagement:.2f}" + (f", down from {max(before):.2f})" if before else ")")
+    peak = max(after, key=lambda i: i.engagement, default=None)
+    if peak is None or peak.engagement <= low.engagement:
+        return line + "; it did not recover before the end"
+    return line + f"; it recovered to {peak.engagement:.2f} by {format_duration(peak.offset_s)}"

@@ -148,7 +148,7 @@ SETTINGS = (
         0.06,
         _number(0.0, 10.0),
     ),
-    Setting("model", "a .tflite model with its .json card (default: bundled)", None, Path, (*RECORDING, "classify")),
+    Setting("model", "an .onnx model with its .json card (default: bundled)", None, Path, (*RECORDING, "classify")),
     Setting("detector", "face detector: yunet (default) or haar", "yunet", str, (*RECORDING, "classify")),
     Setting(
         "face_score",

@@ -28,17 +28,17 @@ os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="engage-test-data-")
 
 @pytest.fixture(scope="session")
 def tiny_model(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A small untrained MobileNet exported to .tflite + card, exactly as training exports models. Where TensorFlow
+    """A small untrained MobileNet exported to .onnx + card, exactly as training exports models. Where TensorFlow
     is not installed (the runtime tests without the `[train]` extra) the bundled model stands in."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     try:
-        from training.export import export_tflite
+        from training.export import export_onnx
         from training.model import build_model
     except ImportError:
         return default_model_path()
     model = build_model(input_size=32, alpha=0.25)
     card = ModelCard(version="tiny-test", input_size=32, mapping={"happy": "positive"})
-    return export_tflite(model, tmp_path_factory.mktemp("model") / "tiny.tflite", card)
+    return export_onnx(model, tmp_path_factory.mktemp("model") / "tiny.onnx", card)
 
 
 @pytest.fixture(scope="session")
@@ -54,7 +54,7 @@ def run_engage(*args: str | Path, timeout: float = 120, **kwargs) -> subprocess.
     env.pop("DISPLAY", None)
     env.pop("WAYLAND_DISPLAY", None)
     return subprocess.run(
-        [sys.executable, "-m", "monitor.cli", *map(str, args)],
+        [sys.executable, "-m", "engage.cli", *map(str, args)],
         capture_output=True,
         text=True,
         timeout=timeout,

@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from monitor.cli import build_parser
+from engage.cli import build_parser
 from tests.conftest import ROOT
 
 UNIT = ROOT / "deploy" / "engage-room@.service"

@@ -5,7 +5,7 @@ import tarfile
 
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.model import ExpressionClassifier
 from monitor.store import open_store
 from monitor.tables import interval_table

@@ -59,7 +59,7 @@ class TrainConfig:
     init_from: Path | None = option(None, "start from this .keras model's weights (same --alpha, any --input-size)")
     teachers: list[Path] = option(
         [],
-        "distil: a .tflite whose mirror-averaged predictions join the training targets (repeatable)",
+        "distil: an .onnx whose mirror-averaged predictions join the training targets (repeatable)",
         flag="--teacher",
     )
     teacher_weight: float = option(0.5, "share of the teachers in the targets (0-1]")

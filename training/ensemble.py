@@ -1,4 +1,4 @@
-"""Trained runs combined into one model that averages their probabilities: one .tflite + card for the runtime."""
+"""Trained runs combined into one model that averages their probabilities: one .onnx + card for the runtime."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def average_of(models: list[keras.Model], input_size: int) -> keras.Model:
 
 
 def combine(runs: list[Path], out: Path) -> Path:
-    """Export the average of the runs' best checkpoints to `out` (model.tflite, model-int8.tflite, cards)."""
+    """Export the average of the runs' best checkpoints to `out` (model.onnx, model-int8.onnx, cards)."""
     if len(runs) < 2:
         raise EngageError("give at least two training runs to combine")
     for run in runs:

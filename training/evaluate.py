@@ -1,4 +1,4 @@
-"""PrivateTest evaluation of a shipped-format model (.tflite + card) through the runtime's own classifier."""
+"""PrivateTest evaluation of a shipped-format model (.onnx + card) through the runtime's own classifier."""
 
 from __future__ import annotations
 

@@ -1,10 +1,14 @@
-"""The one artifact a run produces: its best checkpoint as .tflite (float32 and int8), each with its JSON card."""
+"""The one artifact a run produces: its best checkpoint as .onnx (float32 and int8), each with its JSON card.
+
+TensorFlow's own converter folds and quantizes the Keras model (LiteRT flatbuffer); tf2onnx turns that into the
+ONNX graph the runtime loads with ONNX Runtime, int8 tensors kept as QuantizeLinear / DequantizeLinear pairs."""
 
 from __future__ import annotations
 
 import copy
 import csv
 import json
+import tempfile
 from collections.abc import Iterator
 from dataclasses import asdict
 from pathlib import Path
@@ -13,6 +17,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from monitor.errors import EngageError
 from monitor.model import DEFAULT_MODEL_NAME, ModelCard, card_path_for
 from training.augment import resize_all
 from training.config import TrainConfig
@@ -21,9 +26,11 @@ from training.datasets import class_matrix
 from training.labels import LabelMapping
 from training.model import main_head, sum_into_classes
 
+ONNX_OPSET = 17
 
-def export_tflite(model: keras.Model, path: Path, card: ModelCard, calibration: np.ndarray | None = None) -> Path:
-    """Write `path` (.tflite) and its card; with `calibration` inputs, quantize weights and activations to int8."""
+
+def export_onnx(model: keras.Model, path: Path, card: ModelCard, calibration: np.ndarray | None = None) -> Path:
+    """Write `path` (.onnx) and its card; with `calibration` inputs, quantize weights and activations to int8."""
     converter = tf.lite.TFLiteConverter.from_keras_model(model)
     if calibration is not None:
 
@@ -37,14 +44,28 @@ def export_tflite(model: keras.Model, path: Path, card: ModelCard, calibration: 
         card.quantization = "int8"
     else:
         card.quantization = "float32"
+    with tempfile.TemporaryDirectory(prefix="engage-export-") as folder:
+        flatbuffer = Path(folder) / "model.tflite"
+        flatbuffer.write_bytes(converter.convert())
+        return convert_tflite(flatbuffer, path, card)
+
+
+def convert_tflite(flatbuffer: Path, path: Path, card: ModelCard) -> Path:
+    """Convert a LiteRT flatbuffer (what earlier engage releases shipped) to `path` (.onnx) and write its card."""
+    import tf2onnx
+
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(converter.convert())
+    try:
+        tf2onnx.convert.from_tflite(str(flatbuffer), opset=ONNX_OPSET, output_path=str(path))
+    except Exception as exc:  # tf2onnx raises whatever its parser meets in a foreign file
+        raise EngageError(f"{flatbuffer} could not be converted to ONNX: {str(exc).splitlines()[0]}") from None
+    card.training = card.training | {"exported": f"LiteRT flatbuffer -> ONNX opset {ONNX_OPSET} by tf2onnx"}
     card.write(card_path_for(path))
     return path
 
 
 def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: list[dict], val_images: int) -> Path:
-    """Export the run's best checkpoint as model.tflite (float32) and model-int8.tflite, each with its card."""
+    """Export the run's best checkpoint as model.onnx (float32) and model-int8.onnx, each with its card."""
     plot_history(config.out / "history.csv", config.out / "history.png")
     card = ModelCard(
         version=f"{DEFAULT_MODEL_NAME}-{config.version}",
@@ -68,10 +89,10 @@ def best_model(config: TrainConfig) -> keras.Model:
 
 
 def export_model(model: keras.Model, card: ModelCard, out: Path, train_images: np.ndarray) -> Path:
-    """model-int8.tflite (calibrated on about 300 training faces) and model.tflite (float32), each with its card."""
+    """model-int8.onnx (calibrated on about 300 training faces) and model.onnx (float32), each with its card."""
     calibration = resize_all(train_images[:: max(1, len(train_images) // 300)], card.input_size)
-    export_tflite(model, out / "model-int8.tflite", copy.deepcopy(card), calibration.astype(np.float32))
-    return export_tflite(model, out / "model.tflite", card)
+    export_onnx(model, out / "model-int8.onnx", copy.deepcopy(card), calibration.astype(np.float32))
+    return export_onnx(model, out / "model.onnx", card)
 
 
 def best_val_accuracy(history_csv: Path) -> float:

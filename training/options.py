@@ -30,12 +30,15 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     elif command == "combine":
         parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")
         parser.add_argument("--out", type=Path, required=True, help="folder for the combined model and its card")
+    elif command == "convert":
+        parser.add_argument("flatbuffer", type=Path, metavar="MODEL.tflite", help="a model of an earlier release")
+        parser.add_argument("onnx", type=Path, metavar="MODEL.onnx", help="where to write it (its card beside it)")
     else:
         parser.add_argument(
             "--model",
             type=Path,
             action="append",
-            help="the .tflite to evaluate (default: the bundled model); repeated: their averaged probabilities",
+            help="the .onnx to evaluate (default: the bundled model); repeated: their averaged probabilities",
         )
         parser.add_argument("--fer2013", type=Path, help="fer2013.csv or a train/ test/ image folder")
         parser.add_argument("--ferplus", type=Path, help="FER+ fer2013new.csv")
@@ -95,6 +98,18 @@ def run_combine(args: argparse.Namespace) -> int:
 
     model = combine(args.runs, args.out)
     print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant)")
+    return 0
+
+
+def run_convert(args: argparse.Namespace) -> int:
+    from monitor.model import ModelCard, card_path_for
+    from training.export import convert_tflite
+
+    if args.onnx.suffix != ".onnx":
+        raise EngageError(f"{args.onnx}: the converted model's name must end in .onnx")
+    card = ModelCard.read(card_path_for(args.flatbuffer))
+    model = convert_tflite(args.flatbuffer, args.onnx, card)
+    print(f"model written to {model} (+ {model.with_suffix('.json').name})")
     return 0
 
 

@@ -152,7 +152,7 @@ def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:
         else:
             train(replace(config, out=out, init_from=init_from, **asdict(stage)))
         init_from = out / "best.keras"
-    return out / "model.tflite"
+    return out / "model.onnx"
 
 
 def initial_model(config: TrainConfig, outputs: int) -> keras.Model:

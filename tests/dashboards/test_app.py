@@ -6,7 +6,7 @@ import socket
 from dash import html, no_update
 
 from dashboards.app import create_app
-from monitor.cli import main
+from engage.cli import main
 from monitor.store import open_store
 from tests.factories import ROOM, START, aggregate
 
@@ -137,7 +137,7 @@ def test_the_dashboard_runs_on_a_production_server(tmp_path):
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    command = [sys.executable, "-m", "monitor.cli", "dashboard", "--db", str(db), "--port", str(port)]
+    command = [sys.executable, "-m", "engage.cli", "dashboard", "--db", str(db), "--port", str(port)]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         deadline = time.monotonic() + 30

@@ -57,7 +57,7 @@ def dashboard(database):
     port = free_port()
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "dashboard", "--db", str(database), "--port", str(port)],
+        [sys.executable, "-m", "engage.cli", "dashboard", "--db", str(database), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
         env=env,
@@ -218,7 +218,7 @@ def test_running_session_refreshes_without_reload(dashboard, browser, database):
 def test_empty_database_shows_how_to_start(tmp_path, browser):
     port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "dashboard", "--db", str(tmp_path / "none.db"), "--port", str(port)],
+        [sys.executable, "-m", "engage.cli", "dashboard", "--db", str(tmp_path / "none.db"), "--port", str(port)],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )

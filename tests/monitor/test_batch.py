@@ -3,7 +3,7 @@ reruns that store nothing twice (SQLite and the central PostgreSQL)."""
 
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.demo import write_video
 from monitor.store import open_store
 

@@ -15,7 +15,7 @@ from tests.postgres import PASSWORD
 @pytest.mark.slow
 def test_a_live_lecture_survives_the_central_store_going_away(own_server, tiny_model, lecture_video, tmp_path):
     central = own_server.new_database()
-    command = [sys.executable, "-m", "monitor.cli", "live", "--source", str(lecture_video), "--no-preview"]
+    command = [sys.executable, "-m", "engage.cli", "live", "--source", str(lecture_video), "--no-preview"]
     command += ["--interval", "1", "--model", str(tiny_model), "--db", central, "--room", "B12"]
     command += ["--outbox", str(tmp_path / "outbox.db")]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}

@@ -3,7 +3,7 @@ expression figure from fewer than `--min-faces` faces."""
 
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.consent import Zone
 from monitor.demo import render_frame, write_video
 from monitor.errors import EngageError

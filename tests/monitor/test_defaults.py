@@ -2,7 +2,7 @@
 
 import os
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.defaults import data_folder, default_db
 from monitor.store import open_store
 from tests.factories import ROOM, START, aggregate

@@ -86,7 +86,7 @@ def test_missing_or_corrupt_detector_file_is_one_line_exit_2(tmp_path, tiny_mode
     db = tmp_path / "s.db"
     code = (
         "import sys; from pathlib import Path; import monitor.detect as d; "
-        f"d.default_yunet_path = lambda: Path({str(model)!r}); from monitor.cli import main; "
+        f"d.default_yunet_path = lambda: Path({str(model)!r}); from engage.cli import main; "
         f"sys.exit(main(['analyze', {str(lecture_video)!r}, '--model', {str(tiny_model)!r}, '--db', {str(db)!r}]))"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from dashboards.figures import timeline_figure
-from monitor.cli import main
+from engage.cli import main
 from monitor.export import read_csv
 from monitor.store import open_store
 from monitor.tables import interval_table

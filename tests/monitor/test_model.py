@@ -46,13 +46,13 @@ def test_cards_from_before_views_keep_mirror_averaging(tiny_model, tmp_path):
 
 def test_missing_or_corrupt_model_and_card_are_clear_errors(tiny_model, tmp_path):
     with pytest.raises(EngageError, match=r"model file .* is missing"):
-        ExpressionClassifier(tmp_path / "none.tflite")
-    broken = tmp_path / "broken.tflite"
+        ExpressionClassifier(tmp_path / "none.onnx")
+    broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"not a flatbuffer at all" * 10)
     shutil.copy(card_path_for(tiny_model), card_path_for(broken))
     with pytest.raises(EngageError, match="could not be loaded"):
         ExpressionClassifier(broken)
-    nocard = tmp_path / "nocard.tflite"
+    nocard = tmp_path / "nocard.onnx"
     shutil.copy(tiny_model, nocard)
     with pytest.raises(EngageError, match=r"card .* is missing"):
         ExpressionClassifier(nocard)
@@ -62,7 +62,7 @@ def test_missing_or_corrupt_model_and_card_are_clear_errors(tiny_model, tmp_path
 
 
 def test_card_must_match_model_input(tiny_model, tmp_path):
-    model = tmp_path / "m.tflite"
+    model = tmp_path / "m.onnx"
     shutil.copy(tiny_model, model)
     card = json.loads(card_path_for(tiny_model).read_text())
     card["input_size"] = 48

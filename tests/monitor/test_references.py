@@ -5,7 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.store import open_store
 from tests.factories import START, aggregate
 

@@ -5,8 +5,8 @@ from datetime import timedelta
 
 import pytest
 
+from engage.cli import main
 from monitor import retention
-from monitor.cli import main
 from monitor.core import now
 from monitor.errors import EngageError
 from monitor.store import open_store

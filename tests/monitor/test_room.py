@@ -43,7 +43,7 @@ def test_engage_room_records_the_lecture_in_progress_and_stops_on_sigterm(tmp_pa
         pytest.skip("a lecture slot cannot cross midnight")
     slot = f"{start:%a} {start:%H:%M}-{end:%H:%M}".lower()
     db = tmp_path / "box.db"
-    command = [sys.executable, "-m", "monitor.cli", "room", "--lecture", slot, "--source", str(lecture_video)]
+    command = [sys.executable, "-m", "engage.cli", "room", "--lecture", slot, "--source", str(lecture_video)]
     options = ["--no-preview", "--interval", "2", "--model", str(tiny_model), "--db", str(db), "--room", "B12"]
     room = subprocess.Popen([*command, *options], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     wait_for_intervals(db, 2)

@@ -3,7 +3,7 @@
 
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from tests.postgres import PASSWORD, USER
 
 FORMS = {

@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.demo import render_frame
 from monitor.detect import create_detector
 from monitor.export import CSV_COLUMNS, read_csv

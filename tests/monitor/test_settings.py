@@ -2,7 +2,7 @@
 
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.store import open_store
 from tests.postgres import PASSWORD
 

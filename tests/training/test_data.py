@@ -3,7 +3,7 @@ import csv
 import numpy as np
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.errors import EngageError
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 from training.data import has_clear_majority, load_dataset

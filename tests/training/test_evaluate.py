@@ -5,7 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.core import CLASSES
 from monitor.model import log_probabilities
 from tests.training.fer_fixtures import face, rows, write_ferplus, write_image_folders
@@ -156,7 +156,7 @@ def test_evaluate_fit_bias_writes_the_card_and_face_size_scores_small_faces(tmp_
 
     from monitor.model import ModelCard, card_path_for
 
-    model = Path(shutil.copy(tiny_model, tmp_path / "m.tflite"))
+    model = Path(shutil.copy(tiny_model, tmp_path / "m.onnx"))
     shutil.copy(card_path_for(tiny_model), card_path_for(model))
     folders = write_image_folders(tmp_path / "fer2013")
     evaluate = ["evaluate", "--model", str(model), "--fer2013", str(folders), "--out", str(tmp_path / "report")]

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import pytest
 
-from monitor.cli import main
+from engage.cli import main
 from monitor.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 from training.augment import augmenter, mixup, shrink
@@ -32,20 +32,20 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
     out = tmp_path / "run"
     assert main(["train", "--data", str(data), "--out", str(out), *TINY]) == 0
     assert "epoch 2/2" in capsys.readouterr().out
-    for name in ("model.tflite", "model.json", "model-int8.tflite", "history.png", "best.keras"):
+    for name in ("model.onnx", "model.json", "model-int8.onnx", "history.png", "best.keras"):
         assert (out / name).is_file(), name
 
-    classifier = ExpressionClassifier(out / "model.tflite")
+    classifier = ExpressionClassifier(out / "model.onnx")
     assert classifier.card.input_size == 32 and classifier.card.training["alpha"] == 0.25
     assert classifier.predict([np.zeros((60, 60, 3), np.uint8)]).shape == (1, 3)
-    assert ExpressionClassifier(out / "model-int8.tflite").card.quantization == "int8"
+    assert ExpressionClassifier(out / "model-int8.onnx").card.quantization == "int8"
 
     if layout == "csv":  # fine-tuning starts from the run's best weights, here at a larger input size
         tuned = tmp_path / "tuned"
         fine_tune = ["train", "--data", str(data), "--out", str(tuned), "--init-from", str(out / "best.keras"), *TINY]
         regularised = ["--mixup", "0.2", "--ema", "0.9", "--erase", "0.5", "--shrink", "0.5", "--shrink-jpeg", "40"]
         assert main([*fine_tune, "--input-size", "40", *regularised]) == 0
-        tuned_card = ExpressionClassifier(tuned / "model.tflite").card
+        tuned_card = ExpressionClassifier(tuned / "model.onnx").card
         assert tuned_card.input_size == 40 and tuned_card.training["init_from"] == str(out / "best.keras")
         assert tuned_card.training["mixup"] == 0.2 and tuned_card.training["ema"] == 0.9
         assert tuned_card.training["erase"] == 0.5 and tuned_card.training["shrink"] == 0.5
@@ -59,14 +59,14 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         assert main([*fine_tune, "--aux-labels", str(data), "--aux-weight", "0.5", "--out", str(aux)]) == 0
         assert "auxiliary head learns" in capsys.readouterr().out
         two_heads = keras.models.load_model(aux / "best.keras", compile=False)
-        exported = ExpressionClassifier(aux / "model.tflite")
+        exported = ExpressionClassifier(aux / "model.onnx")
         assert two_heads.output.shape[-1] == 6 and "auxiliary Dense(3) head" in exported.card.architecture
         faces = np.random.default_rng(3).uniform(0, 255, (5, 32, 32, 1)).astype(np.float32)
         expected = two_heads.predict(faces, verbose=0)[:, :3]
         np.testing.assert_allclose(exported.predict_inputs(faces), expected, atol=1e-4)
 
         # distillation: the teacher's mirror-averaged predictions make up --teacher-weight of the targets
-        teacher = out / "model.tflite"
+        teacher = out / "model.onnx"
         train_set = load_dataset(data, LabelMapping()).subset("train")
         taught = distil(train_set, load_teachers([teacher], LabelMapping().mapping), 0.3)
         mirrored = ExpressionClassifier(teacher)
@@ -76,7 +76,7 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         student = tmp_path / "student"
         distillation = ["train", "--data", str(data), "--teacher", str(teacher), *TINY]
         assert main([*distillation, "--out", str(student)]) == 0
-        assert ExpressionClassifier(student / "model.tflite").card.training["teachers"] == [str(teacher)]
+        assert ExpressionClassifier(student / "model.onnx").card.training["teachers"] == [str(teacher)]
         capsys.readouterr()
         assert main([*distillation, "--out", str(tmp_path / "w0"), "--teacher-weight", "0"]) == 2
         assert "--teacher-weight 0.0: give a value in (0, 1]" in capsys.readouterr().err
@@ -87,11 +87,11 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         combined = tmp_path / "combined"
         assert main(["combine", str(out), str(student), "--out", str(combined)]) == 0
         faces = np.random.default_rng(2).uniform(0, 255, (6, 32, 32, 1)).astype(np.float32)
-        members = [ExpressionClassifier(run / "model.tflite").predict_inputs(faces) for run in (out, student)]
-        average = ExpressionClassifier(combined / "model.tflite")
+        members = [ExpressionClassifier(run / "model.onnx").predict_inputs(faces) for run in (out, student)]
+        average = ExpressionClassifier(combined / "model.onnx")
         np.testing.assert_allclose(average.predict_inputs(faces), np.mean(members, axis=0), atol=1e-5)
         assert average.card.architecture.startswith("average of 2 models: MobileNet alpha=0.25 32px")
-        assert ExpressionClassifier(combined / "model-int8.tflite").card.quantization == "int8"
+        assert ExpressionClassifier(combined / "model-int8.onnx").card.quantization == "int8"
         capsys.readouterr()
         assert main(["combine", str(out), str(tuned), "--out", str(tmp_path / "sizes")]) == 2
         assert "different input sizes [32, 40]" in capsys.readouterr().err
@@ -99,7 +99,7 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         assert "not a finished training run" in capsys.readouterr().err
 
         # two models of different input sizes evaluate as an ensemble: their probabilities averaged
-        models = ["--model", str(out / "model.tflite"), "--model", str(tuned / "model.tflite")]
+        models = ["--model", str(out / "model.onnx"), "--model", str(tuned / "model.onnx")]
         assert main(["evaluate", *models, "--fer2013", str(data), "--out", str(tmp_path / "ensemble")]) == 0
         test = load_dataset(data, LabelMapping()).subset("test")
         averaged = np.mean([predict(ExpressionClassifier(Path(m)), test.images) for m in models[1::2]], axis=0)
@@ -114,14 +114,14 @@ def test_train_exports_a_model_the_runtime_loads_and_evaluate_reports_it(tmp_pat
         head = ["--head", "emotions", "--init-from", str(out / "best.keras")]
         assert main(["train", "--data", str(data), "--out", str(emotions), *head, *TINY]) == 0
         emotion_model = keras.models.load_model(emotions / "best.keras", compile=False)
-        exported = ExpressionClassifier(emotions / "model.tflite")
+        exported = ExpressionClassifier(emotions / "model.onnx")
         assert emotion_model.output.shape[-1] == 8 and "summed into 3 classes" in exported.card.architecture
         faces = np.random.default_rng(1).uniform(0, 255, (5, 32, 32, 1)).astype(np.float32)
         expected = emotion_model.predict(faces, verbose=0) @ LabelMapping().class_matrix()
         np.testing.assert_allclose(exported.predict_inputs(faces), expected, atol=1e-4)
 
     option = "--ferplus" if layout == "ferplus" else "--fer2013"
-    assert main(["evaluate", "--model", str(out / "model.tflite"), option, str(data), "--update-card"]) == 0
+    assert main(["evaluate", "--model", str(out / "model.onnx"), option, str(data), "--update-card"]) == 0
     key = ("ferplus" if layout == "ferplus" else "fer2013") + "_privatetest"
     card = json.loads((out / "model.json").read_text())
     assert card["metrics"][key]["images"] == 14
@@ -139,8 +139,8 @@ def test_stages_chain_runs_of_growing_size_and_a_rerun_keeps_finished_stages(tmp
     printed = capsys.readouterr().out
     assert "stage 1/2: 32 px, 2 epochs, lr 0.002, from scratch" in printed and "epoch 2/2" in printed
     assert f"stage 2/2: 40 px, 1 epochs, lr 0.0005, from {out / 'stage1-32px' / 'best.keras'}" in printed
-    assert f"model written to {out / 'stage2-40px' / 'model.tflite'}" in printed
-    first, second = (ExpressionClassifier(out / name / "model.tflite").card for name in ("stage1-32px", "stage2-40px"))
+    assert f"model written to {out / 'stage2-40px' / 'model.onnx'}" in printed
+    first, second = (ExpressionClassifier(out / name / "model.onnx").card for name in ("stage1-32px", "stage2-40px"))
     assert first.input_size == 32 and first.training["epochs"] == 2 and first.training["init_from"] is None
     assert second.input_size == 40 and second.training["learning_rate"] == 5e-4
     assert second.training["init_from"] == str(out / "stage1-32px" / "best.keras")
@@ -164,7 +164,7 @@ def test_killed_training_resumes_from_its_backup(tmp_path):
     out = tmp_path / "run"
     args = ["train", "--data", data, "--out", out, *TINY[:6], "--epochs", "30", "--batch-size", "8", "--ema", "0.9"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "monitor.cli", *map(str, args)]
+    command = [sys.executable, "-m", "engage.cli", *map(str, args)]
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
     try:
         deadline = time.monotonic() + 120
@@ -254,7 +254,7 @@ def test_out_of_range_options_are_exit_2_before_any_data_is_read(tmp_path, capsy
     assert "--shrink-jpeg 99: give a JPEG quality in [1, 95]" in capsys.readouterr().err
     assert main([*run, "--shrink-jpeg", "40"]) == 2
     assert "--shrink-jpeg compresses the shrunk faces; give --shrink too" in capsys.readouterr().err
-    teacher = [*run, "--teacher", "absent.tflite"]
+    teacher = [*run, "--teacher", "absent.onnx"]
     assert main([*teacher, "--teacher-weight", "1.5"]) == 2
     assert "--teacher-weight 1.5: give a value in (0, 1]" in capsys.readouterr().err
     assert main([*teacher, "--head", "emotions"]) == 2
@@ -268,7 +268,7 @@ def test_bad_training_input_is_exit_2(tmp_path, capsys):
 
 
 def test_every_train_option_reaches_the_config():
-    from monitor.cli import build_parser
+    from engage.cli import build_parser
     from training.options import train_config
 
     args = build_parser().parse_args(
@@ -292,9 +292,9 @@ def test_every_train_option_reaches_the_config():
             "--epochs",
             "3",
             "--teacher",
-            "t1.tflite",
+            "t1.onnx",
             "--teacher",
-            "t2.tflite",
+            "t2.onnx",
             "--teacher-weight",
             "0.7",
             "--dropout",
@@ -323,7 +323,7 @@ def test_every_train_option_reaches_the_config():
     assert [str(p) for p in config.data] == ["a.csv", "folder"] and str(config.ferplus_images) == "imgs"
     assert not config.soft_labels and config.learning_rate == 0.01 and str(config.init_from) == "m.keras"
     assert config.mapping == "surprise=neutral" and config.alpha == 0.5 and config.epochs == 3
-    assert [str(p) for p in config.teachers] == ["t1.tflite", "t2.tflite"] and config.teacher_weight == 0.7
+    assert [str(p) for p in config.teachers] == ["t1.onnx", "t2.onnx"] and config.teacher_weight == 0.7
     assert config.dropout == 0.5 and config.weight_decay == 0.001 and config.mixup == 0.2 and config.ema == 0.999
     assert config.erase == 0.25 and config.shrink == 0.3 and config.shrink_jpeg == 30
     assert str(config.aux_labels) == "fer2013" and config.aux_weight == 0.4 and config.seed == 7
@@ -335,7 +335,7 @@ def test_every_train_option_reaches_the_config():
 def test_train_options_and_the_config_share_one_set_of_defaults():
     from dataclasses import MISSING, fields
 
-    from monitor.cli import build_parser
+    from engage.cli import build_parser
     from training.config import TrainConfig
     from training.options import train_config
 

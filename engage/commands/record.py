@@ -24,6 +24,7 @@ from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import NewerSchema, SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
 from monitor.store.outbox import Sender
 from monitor.text import printable
+from monitor.types import IntervalAggregate
 
 
 def _default_name(source: str, room: str) -> str:
@@ -138,22 +139,29 @@ def cmd_live(args: argparse.Namespace) -> int:
 
 def cmd_analyze(args: argparse.Namespace) -> int:
     """One recording with its own progress bar; several (files or folders) as a batch."""
-    from monitor.run import run_analyze
-    from monitor.source import open_capture, videos_in
+    from monitor.source import videos_in
 
     videos = videos_in(Path(v) for v in args.videos)
     if not videos:
         raise EngageError(f"no video file in {', '.join(args.videos)}")
     if len(videos) > 1 or args.jobs > 1:
         return _analyze_batch(args, videos)
+    _analyze_one(args, videos[0])
+    return 0
+
+
+def _analyze_one(args: argparse.Namespace, video: Path) -> tuple[int, list[IntervalAggregate]]:
+    """Analyze one recording with its own progress bar: its session id and stored intervals."""
+    from monitor.run import run_analyze
+    from monitor.source import open_capture
+
     runtime = _runtime(args)
-    capture = open_capture(str(videos[0]))
+    capture = open_capture(str(video))
     with recording_store(args) as (store, _):
-        pipeline = _analysis(args, store, videos[0], runtime)
+        pipeline = _analysis(args, store, video, runtime)
         run_analyze(pipeline, capture)
         _print_finished(store, pipeline.session_id)
-    args.recorded_session = pipeline.session_id
-    return 0
+        return pipeline.session_id, store.intervals(pipeline.session_id)
 
 
 def _analysis(
@@ -256,23 +264,29 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from monitor.cli import build_parser
-    from monitor.demo import write_video
-    from monitor.settings import resolve
+    """Generate the demo lecture, analyze it like any recording, and say where its dip and recovery were read."""
+    from monitor.demo import write_story
+    from monitor.report import dip_and_recovery
+    from monitor.settings import add_settings, resolve
 
+    parser = argparse.ArgumentParser(prog="engage demo")
+    add_settings(parser, "analyze")
+    analyze = parser.parse_args(["--fps", "2", "--interval", "5", "--name", "demo lecture", "--room", args.room])
+    resolve(analyze, "analyze")
+    for key in ("db", "exclude_zones", "min_faces", "retention", "yes", "sources"):
+        setattr(analyze, key, getattr(args, key))
+    analyze.started_at, analyze.jobs = now().replace(microsecond=0), 1
     with tempfile.TemporaryDirectory(prefix="engage-demo-") as folder:
-        video = write_video(Path(folder) / "demo-lecture.mp4", seconds=30, fps=10, faces=3, leave=(12, 20))
-        info("generated a 30 s sample lecture (3 faces from a bundled public-domain portrait; one leaves at 0:12)")
-        demo = ["analyze", str(video), "--fps", "2", "--interval", "5", "--name", "demo lecture", "--room", args.room]
-        analyze = build_parser().parse_args(demo)
-        resolve(analyze, "analyze")
-        for key in ("db", "exclude_zones", "min_faces", "retention", "yes"):  # the location itself hides a password
-            setattr(analyze, key, getattr(args, key))
-        analyze.started_at = now().replace(microsecond=0)
-        cmd_analyze(analyze)
+        video = write_story(Path(folder) / "demo-lecture.mp4")
+        info(
+            "generated a 60 s sample lecture: four students made from a bundled public-domain portrait, calm, then "
+            "frowning, then laughing; one leaves at 0:24 and returns at 0:38"
+        )
+        session_id, intervals = _analyze_one(analyze, video)
+    info(dip_and_recovery(intervals))
     given = args.sources.get("db", "default")
     db = "" if given in ("default", "$ENGAGE_DB") or given.endswith(".toml") else f" --db {args.db}"
-    info(f"next: `engage show {analyze.recorded_session}{db}` or `engage dashboard{db}`")
+    info(f"next: `engage show {session_id}{db}` or `engage dashboard{db}`")
     return 0
 
 

@@ -161,6 +161,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(evaluate, "evaluate")
     combine = commands.add_parser("combine", help="average trained runs into one model (needs TensorFlow)")
     _add_training_options(combine, "combine")
+    convert = commands.add_parser(
+        "convert", help="turn a .tflite model of an earlier release into .onnx (needs TensorFlow)"
+    )
+    _add_training_options(convert, "convert")
     return parser
 
 
@@ -174,7 +178,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("OPENCV_LOG_LEVEL", "OFF")  # our own one-line errors say what went wrong
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     args = build_parser().parse_args(argv)
-    from monitor import commands
+    from engage import commands
 
     handler: Callable[[argparse.Namespace], int | None] = getattr(commands, f"cmd_{args.command}")
     try:

@@ -68,7 +68,7 @@ def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_pa
         [
             sys.executable,
             "-m",
-            "monitor.cli",
+            "engage.cli",
             "live",
             "--source",
             str(lecture_video),
@@ -116,14 +116,14 @@ def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_pa
         (["analyze", "VIDEO", "--detector", "mtcnn"], "unknown face detector 'mtcnn': choose one of yunet, haar"),
         (["analyze", "VIDEO", "--face-score", "1.5"], "--face-score must be between"),
         (["analyze", "VIDEO", "--detect-period", "-1"], "--detect-period must be between"),
-        (["analyze", "VIDEO", "--model", "MISSING"], "missing.tflite is missing"),
+        (["analyze", "VIDEO", "--model", "MISSING"], "missing.onnx is missing"),
         (["analyze", "VIDEO", "--db", "BLOCKED/sub/s.db"], "cannot be created"),
     ],
 )
 def test_bad_input_is_one_line_exit_2_and_no_running_session(tmp_path, tiny_model, lecture_video, args, message):
     blocker = tmp_path / "blocker"
     blocker.write_text("a file where a folder should be")
-    replace = {"VIDEO": str(lecture_video), "MISSING": str(tmp_path / "missing.tflite"), "BLOCKED": str(blocker)}
+    replace = {"VIDEO": str(lecture_video), "MISSING": str(tmp_path / "missing.onnx"), "BLOCKED": str(blocker)}
     args = [replace.get(a, a.replace("BLOCKED", str(blocker))) for a in args]
     db = tmp_path / "s.db"
     extra = [] if "--model" in args else ["--model", str(tiny_model)]
@@ -137,7 +137,7 @@ def test_bad_input_is_one_line_exit_2_and_no_running_session(tmp_path, tiny_mode
 
 
 def test_corrupt_model_is_one_line_error(tmp_path, lecture_video, tiny_model):
-    broken = tmp_path / "broken.tflite"
+    broken = tmp_path / "broken.onnx"
     broken.write_bytes(b"garbage" * 50)
     broken.with_suffix(".json").write_text(Path(tiny_model).with_suffix(".json").read_text())
     done = run_engage("analyze", lecture_video, "--model", broken, "--db", tmp_path / "s.db")
@@ -145,7 +145,7 @@ def test_corrupt_model_is_one_line_error(tmp_path, lecture_video, tiny_model):
 
 
 def test_help_does_not_import_tensorflow():
-    code = "import sys; from monitor.cli import build_parser; build_parser(); print('tensorflow' in sys.modules)"
+    code = "import sys; from engage.cli import build_parser; build_parser(); print('tensorflow' in sys.modules)"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert done.stdout.strip() == "False"
     assert run_engage("--help").returncode == 0
@@ -181,7 +181,7 @@ def test_analyze_stopped_by_a_signal_ends_cleanly_like_live(tmp_path, tiny_model
     video = write_video(tmp_path / "long.mp4", seconds=120, fps=10, faces=2)
     db = tmp_path / "s.db"
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "monitor.cli", "analyze", str(video), "--interval", "1", "--fps", "5"]
+    command = [sys.executable, "-m", "engage.cli", "analyze", str(video), "--interval", "1", "--fps", "5"]
     process = subprocess.Popen(
         [*command, "--model", str(tiny_model), "--db", str(db)],
         stdout=subprocess.PIPE,
@@ -205,7 +205,7 @@ def test_analyze_stopped_by_a_signal_ends_cleanly_like_live(tmp_path, tiny_model
 def test_a_whole_live_session_never_imports_pandas_or_tensorflow(tmp_path, tiny_model, lecture_video):
     command = ["live", "--source", str(lecture_video), "--no-preview", "--model", str(tiny_model)]
     code = (
-        "import sys; from monitor.cli import main; "
+        "import sys; from engage.cli import main; "
         f"code = main({[*command, '--db', str(tmp_path / 's.db')]!r}); "
         "print(code, sorted(m for m in ('pandas', 'tensorflow', 'plotly', 'dash') if m in sys.modules))"
     )
@@ -223,7 +223,7 @@ def test_training_commands_without_tensorflow_name_the_extra(tmp_path):
         "sys.meta_path.insert(0, NoTensorFlow())\n"
     )
     env = {**os.environ, "PYTHONPATH": str(tmp_path)}
-    command = [sys.executable, "-m", "monitor.cli", "train", "--data", str(tmp_path / "x.csv")]
+    command = [sys.executable, "-m", "engage.cli", "train", "--data", str(tmp_path / "x.csv")]
     done = subprocess.run(command, capture_output=True, text=True, env=env, cwd=ROOT, timeout=60)
     assert done.returncode == 2 and "Traceback" not in done.stderr
     assert "pip install 'engage[train]'" in done.stderr and len(done.stderr.strip().splitlines()) == 1
@@ -237,7 +237,7 @@ def test_output_cut_short_by_a_pipe_is_no_traceback(tmp_path):
         sid = store.create_session("long", "camera 0", {}, START, room=ROOM, host="x")
         store.add_intervals(sid, [aggregate(i) for i in range(3000)])
     export = subprocess.Popen(
-        [sys.executable, "-m", "monitor.cli", "export", "1", "-o", "-", "--db", str(db)],
+        [sys.executable, "-m", "engage.cli", "export", "1", "-o", "-", "--db", str(db)],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         cwd=ROOT,

@@ -1,6 +1,6 @@
 """Handlers of the `engage` sub-commands, `cmd_<name>(args)`; each returns an exit code (None = 0)."""
 
-from monitor.commands.manage import (
+from engage.commands.manage import (
     cmd_config,
     cmd_delete,
     cmd_export,
@@ -12,14 +12,15 @@ from monitor.commands.manage import (
     cmd_show,
     cmd_sync,
 )
-from monitor.commands.record import cmd_analyze, cmd_classify, cmd_demo, cmd_live, cmd_room, cmd_zones
-from monitor.commands.tools import cmd_combine, cmd_dashboard, cmd_evaluate, cmd_train
+from engage.commands.record import cmd_analyze, cmd_classify, cmd_demo, cmd_live, cmd_room, cmd_zones
+from engage.commands.tools import cmd_combine, cmd_convert, cmd_dashboard, cmd_evaluate, cmd_train
 
 __all__ = [
     "cmd_analyze",
     "cmd_classify",
     "cmd_combine",
     "cmd_config",
+    "cmd_convert",
     "cmd_dashboard",
     "cmd_delete",
     "cmd_demo",

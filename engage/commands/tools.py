@@ -37,13 +37,20 @@ def cmd_combine(args: argparse.Namespace) -> int:
         return run_combine(args)
 
 
+def cmd_convert(args: argparse.Namespace) -> int:
+    from training.options import run_convert
+
+    with training_extra("convert"):
+        return run_convert(args)
+
+
 @contextmanager
 def training_extra(command: str) -> Iterator[None]:
     """A missing training package is one line naming the extra that brings it, not a traceback."""
     try:
         yield
     except ModuleNotFoundError as exc:
-        if (exc.name or "").split(".")[0] not in ("tensorflow", "keras", "matplotlib"):
+        if (exc.name or "").split(".")[0] not in ("tensorflow", "keras", "matplotlib", "tf2onnx", "onnx"):
             raise
         raise EngageError(
             f"engage {command} needs {exc.name.split('.')[0]}, which the training extra brings: "
