@@ -15,7 +15,8 @@ class IntervalAggregator:
 
     Windows that pass with no analyzed frame (a lost camera) are still emitted, with frames = 0. A frame's
     expressions count only when it holds at least `min_faces` faces (the small-group floor), so no stored share
-    or engagement comes from fewer; a window with faces but no frame that reached the floor is flagged.
+    or engagement comes from fewer; a window with faces but no frame that reached the floor is flagged. Attention,
+    the share of face observations turned to the front, follows the same floor.
     """
 
     def __init__(self, interval_s: float, start_wall: datetime, min_faces: int = 1) -> None:
@@ -31,6 +32,7 @@ class IntervalAggregator:
         self._face_counts: list[int] = []
         self._tracks: set[int] = set()
         self._probabilities: list[np.ndarray] = []
+        self._facing: list[bool] = []
 
     def add(self, result: FrameResult) -> list[IntervalAggregate]:
         closed = self.advance(result.offset_s)
@@ -39,6 +41,7 @@ class IntervalAggregator:
         self._tracks.update(f.track_id for f in result.faces)
         if len(result.faces) >= self.min_faces:
             self._probabilities.extend(f.probabilities for f in result.faces)
+            self._facing.extend(facing for facing in result.facing if facing is not None)
         return closed
 
     def add_skipped(self, offset_s: float) -> list[IntervalAggregate]:
@@ -88,6 +91,7 @@ class IntervalAggregator:
             class_means=means,
             engagement=engagement,
             below_min_faces=not self._probabilities and any(self._face_counts),
+            attention=float(np.mean(self._facing)) if self._facing else None,
         )
         self._index += 1
         self._reset()

@@ -23,10 +23,11 @@ CSV_COLUMNS = (
     "room",
     "interval",
     "start_time",
-    *(c for c in INTERVAL_COLUMNS[2:] if c != "below_min_faces"),
+    *(c for c in INTERVAL_COLUMNS[2:] if c not in ("below_min_faces", "attention")),
     "markers",
-    "below_min_faces",  # appended after the stable columns of earlier versions
+    "below_min_faces",  # appended after the stable columns of earlier versions, in the order they came
     "lecture_time",
+    "attention",
 )
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import numpy as np
@@ -12,11 +12,13 @@ import numpy as np
 from monitor import __version__
 from monitor.aggregate import IntervalAggregator
 from monitor.align import face_crop
+from monitor.attention import FacingCone, FrontDirection, facing_front
 from monitor.consent import MIN_FACES_DEFAULT, Zone, outside_zones
 from monitor.core import now
 from monitor.detect import FaceDetector
 from monitor.errors import EngageError
 from monitor.model import ExpressionClassifier
+from monitor.pose import HeadPoseModel
 from monitor.source import valid_frame
 from monitor.store import HEARTBEAT_S, Marker, SessionWriter
 from monitor.store.writebehind import WriteBehind
@@ -44,6 +46,8 @@ class PipelineSettings:
     detect_period_s: float = 0.06  # detect at most this often; frames in between reuse the faces last found
     exclude_zones: tuple[Zone, ...] = ()  # faces whose centre lies here are dropped right after detection
     min_faces: int = MIN_FACES_DEFAULT  # a frame's expressions count only with at least this many faces
+    facing: FacingCone = field(default_factory=FacingCone)  # within it a face counts as turned to the front
+    front_auto: bool = False  # the front is the faces' median direction so far, not the camera
 
     def settings_dict(self, detector: FaceDetector, classifier: ExpressionClassifier) -> dict[str, object]:
         return {
@@ -52,6 +56,8 @@ class PipelineSettings:
             "detect_period_s": self.detect_period_s,
             "exclude_zones": [str(zone) for zone in self.exclude_zones],
             "min_faces": self.min_faces,
+            "facing_deg": [self.facing.yaw_deg, self.facing.pitch_deg],
+            "front": "auto" if self.front_auto else "camera",
             "detector": detector.name,
             "model_version": classifier.version,
             "engage_version": __version__,
@@ -79,6 +85,8 @@ class Pipeline:
         self.store = store
         self.settings = settings
         self.tracker = IoUTracker()
+        self.poses = HeadPoseModel.load()
+        self.front = FrontDirection(settings.front_auto)
         self.start_wall = start_wall or now().replace(microsecond=0)
         self.aggregator = IntervalAggregator(settings.interval_s, self.start_wall, settings.min_faces)
         self.session_id = store.create_session(
@@ -111,14 +119,18 @@ class Pipeline:
         classified = time.perf_counter()
         faces = self.tracker.update([face.box for face in detections], probabilities)
         tracked = time.perf_counter()
-        result = FrameResult(offset_s, faces, fresh)
+        poses = [self.poses.estimate(face) for face in detections]
+        facing = facing_front(poses, self.settings.facing, self.front)
+        posed = time.perf_counter()
+        result = FrameResult(offset_s, faces, fresh, facing=facing)
         self._store(self.aggregator.add(result))
         stored = time.perf_counter()
         result.timings_ms = {
             "detect": (detected - clock) * 1e3,
             "classify": (classified - detected) * 1e3,
             "track": (tracked - classified) * 1e3,
-            "store": (stored - tracked) * 1e3,
+            "pose": (posed - tracked) * 1e3,
+            "store": (stored - posed) * 1e3,
         }
         self.frames += 1
         self._heartbeat()

@@ -30,6 +30,8 @@ class SessionSummary:
     lowest: list[LowMoment]
     intervals_with_faces: int
     intervals: int
+    mean_attention: float | None = None  # share of face observations turned to the front, weighted like engagement
+    lowest_attention: tuple[float, float] | None = None  # (offset_s, share) of the interval with the smallest share
 
 
 def summarize(intervals: pd.DataFrame, lowest: int = 3) -> SessionSummary:
@@ -40,6 +42,9 @@ def summarize(intervals: pd.DataFrame, lowest: int = 3) -> SessionSummary:
     counts = {c: int(intervals[f"n_{c}"].sum()) for c in CLASSES}
     total = sum(counts.values())
     low = _apart(seen.sort_values("engagement", kind="stable"), lowest).sort_values("offset_s")
+    posed = intervals[intervals["attention"].notna()]
+    posed_weights = posed["faces_mean"] * posed["frames"]
+    least = posed.loc[posed["attention"].idxmin()] if len(posed) else None
     return SessionSummary(
         duration_s=float((intervals["offset_s"] + intervals["duration_s"]).max()) if len(intervals) else 0.0,
         mean_engagement=mean,
@@ -48,6 +53,10 @@ def summarize(intervals: pd.DataFrame, lowest: int = 3) -> SessionSummary:
         lowest=[LowMoment(r.offset_s, r.start_wall, r.engagement) for r in low.itertuples()],
         intervals_with_faces=len(seen),
         intervals=len(intervals),
+        mean_attention=float(np.average(posed["attention"], weights=posed_weights))
+        if posed_weights.sum() > 0
+        else None,
+        lowest_attention=(float(least["offset_s"]), float(least["attention"])) if least is not None else None,
     )
 
 

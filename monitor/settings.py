@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from monitor.attention import FacingCone
 from monitor.consent import MIN_FACES_DEFAULT, Zone
 from monitor.defaults import default_db, default_outbox
 from monitor.errors import EngageError
@@ -63,6 +64,12 @@ def _slot(text: str) -> Any:
         return Slot.parse(text)
     except EngageError as exc:
         raise EngageError(str(exc).removeprefix("lecture ")) from None
+
+
+def _front(text: str) -> str:
+    if text.strip().lower() not in ("camera", "auto"):
+        raise EngageError(f"must be camera or auto, got {text!r}")
+    return text.strip().lower()
 
 
 def _switch(text: str) -> bool:
@@ -173,6 +180,22 @@ SETTINGS = (
         f"out a student (default: {MIN_FACES_DEFAULT})",
         MIN_FACES_DEFAULT,
         _number(1, 1000, int),
+        (*RECORDING, "demo"),
+    ),
+    Setting(
+        "facing",
+        "YAW,PITCH: half-angles in degrees of the cone around the front within which a face counts as turned to it, "
+        "for the stored attention (default: 30,25)",
+        FacingCone(),
+        FacingCone.parse,
+        (*RECORDING, "demo"),
+    ),
+    Setting(
+        "front",
+        "where the room's front is: camera (default), or auto: the median direction of the faces seen so far, for a "
+        "camera mounted to one side of the board",
+        "camera",
+        _front,
         (*RECORDING, "demo"),
     ),
     Setting(

@@ -23,6 +23,7 @@ INTERVAL_COLUMNS = (
     *(f"p_{c}" for c in CLASSES),
     "engagement",
     "below_min_faces",
+    "attention",
 )
 
 
@@ -43,11 +44,12 @@ def interval_table(intervals: Sequence[IntervalAggregate]) -> pd.DataFrame:
             *(a.class_means[c] for c in CLASSES),
             a.engagement,
             int(a.below_min_faces),
+            a.attention,
         )
         for a in intervals
     ]
     table = pd.DataFrame(rows, columns=list(INTERVAL_COLUMNS))
     table["start_wall"] = pd.to_datetime(table["start_wall"], utc=True)
-    for column in (*(f"p_{c}" for c in CLASSES), "engagement"):
+    for column in (*(f"p_{c}" for c in CLASSES), "engagement", "attention"):
         table[column] = table[column].astype(float)
     return table

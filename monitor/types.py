@@ -65,6 +65,7 @@ class FrameResult:
     offset_s: float  # seconds since session start (media time for recorded video)
     faces: list[TrackedFace]
     detected: bool = True  # False: the faces' positions were carried from an earlier frame
+    facing: list[bool | None] = field(default_factory=list)  # per face: turned to the front (None: pose unknown)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property
@@ -91,3 +92,4 @@ class IntervalAggregate:
     class_means: dict[str, float | None]
     engagement: float | None
     below_min_faces: bool = False  # faces were seen, but no frame held the floor's number: expressions not kept
+    attention: float | None = None  # share of face observations turned to the front; None: no pose (or floor)

@@ -48,5 +48,6 @@ def intervals(engagement: list[float | None]) -> pd.DataFrame:
             "n_neutral": [60 if s else 0 for s in seen],
             "n_negative": [90 if s else 0 for s in seen],
             "below_min_faces": [0] * n,
+            "attention": [np.nan] * n,
         }
     )

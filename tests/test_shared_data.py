@@ -52,3 +52,22 @@ def test_evaluate_reproduces_the_metrics_in_the_shipped_card(tmp_path):
         assert measured[key]["confusion"] == shipped[key]["confusion"], key
     agreement = measured["label_agreement_privatetest"]  # the README's 72.8% of 3,521 shared faces
     assert agreement["shared"] == 3521 and agreement["agreement"] == 0.7276
+
+
+HEADPOSE = SHARED / "data" / "headpose"
+
+
+@pytest.mark.skipif(not (HEADPOSE / "labels.csv").is_file(), reason="../shared/data/headpose is not here")
+def test_stored_attention_falls_when_heads_turn_away_and_recovers():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    bench = Path(__file__).resolve().parents[1] / "bench" / "bench_attention.py"
+    done = subprocess.run(
+        [sys.executable, str(bench), "--headpose", str(HEADPOSE), "--seconds", "30"], capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr
+    line = next(row for row in done.stdout.splitlines() if row.startswith("mean attention by third"))
+    first, middle, last = (float(x) for x in line.split(": ")[1].split(" (")[0].split(" / "))
+    assert middle <= first - 0.3 and last >= middle + 0.3, line

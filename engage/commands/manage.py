@@ -73,6 +73,13 @@ def cmd_show(args: argparse.Namespace) -> int:
         + (f"small-group floor {floor} faces ({below} interval(s) below it, not counted)" if floor else "no floor"),
         f"timeline    |{sparkline(intervals['engagement'])}|",
     ]
+    if summary.mean_attention is not None and summary.lowest_attention is not None:
+        at, share = summary.lowest_attention
+        lines += [
+            f"attention   mean {summary.mean_attention:.0%}   lowest {share:.0%} at {format_duration(at)}   "
+            "(share of faces turned to the front; the room's, not a student's)",
+            f"            |{sparkline(intervals['attention'])}|",
+        ]
     if summary.lowest:
         lows = ", ".join(f"{format_duration(m.offset_s)} ({m.engagement:.2f})" for m in summary.lowest)
         lines.append(f"lowest      {lows}")

@@ -99,7 +99,15 @@ def _start_pipeline(
     if args.exclude_zones:
         info(f"not analyzed: faces in {', '.join(map(str, args.exclude_zones))} (fractions X,Y,W,H of the frame)")
     detector, classifier = runtime
-    settings = PipelineSettings(args.fps, args.interval, args.detect_period, tuple(args.exclude_zones), args.min_faces)
+    settings = PipelineSettings(
+        args.fps,
+        args.interval,
+        args.detect_period,
+        tuple(args.exclude_zones),
+        args.min_faces,
+        args.facing,
+        args.front == "auto",
+    )
     recording = Recording(args.name or _default_name(source, args.room), source, args.room, socket.gethostname(), uid)
     return Pipeline(detector, classifier, store, settings, recording, start_wall=started_at)
 
@@ -273,7 +281,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     add_settings(parser, "analyze")
     analyze = parser.parse_args(["--fps", "2", "--interval", "5", "--name", "demo lecture", "--room", args.room])
     resolve(analyze, "analyze")
-    for key in ("db", "exclude_zones", "min_faces", "retention", "yes", "sources"):
+    for key in ("db", "exclude_zones", "min_faces", "facing", "front", "retention", "yes", "sources"):
         setattr(analyze, key, getattr(args, key))
     analyze.started_at, analyze.jobs = now().replace(microsecond=0), 1
     with tempfile.TemporaryDirectory(prefix="engage-demo-") as folder:

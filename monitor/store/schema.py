@@ -59,6 +59,7 @@ intervals = sa.Table(
     sa.Column("p_negative", sa.Float),
     sa.Column("engagement", sa.Float),
     sa.Column("below_min_faces", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("attention", sa.Float),
 )
 
 markers = sa.Table(
@@ -144,13 +145,18 @@ def _v4_small_group_floor_and_retention(db: Connection) -> None:
     room_status.create(db)
 
 
+def _v5_attention(db: Connection) -> None:
+    """Schema 4 to 5: intervals keep the share of faces turned to the front (empty for older rows)."""
+    db.exec_driver_sql("ALTER TABLE intervals ADD COLUMN attention FLOAT")
+
+
 def _quoted(text: str) -> str:
     return text.replace("'", "''")
 
 
-# The oldest schema whose engage may still write a database of this schema: schema 4 only adds a column with a
-# default and a table, so an engage of schema 3 keeps recording into it. Kept in `engage_meta`, so an older engage
-# that reads a newer schema learns whether it may write.
+# The oldest schema whose engage may still write a database of this schema: schemas 4 and 5 only add columns that
+# may stay empty or have a default, and a table, so an engage of schema 3 keeps recording into it. Kept in
+# `engage_meta`, so an older engage that reads a newer schema learns whether it may write.
 OLDEST_WRITER = 3
 OLDEST_WRITER_KEY = "oldest_writer_schema"
 
@@ -159,8 +165,9 @@ UPGRADES: dict[int, Callable[[Connection], None]] = {
     1: _legacy_v1_to_v2,
     2: _v3_rooms_heartbeats_summaries,
     3: _v4_small_group_floor_and_retention,
+    4: _v5_attention,
 }
-SCHEMA_VERSION = 4
+SCHEMA_VERSION = 5
 
 
 def stored_version(db: Connection) -> int:

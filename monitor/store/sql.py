@@ -437,6 +437,7 @@ def _interval_row(session_id: int, a: IntervalAggregate) -> dict[str, Any]:
         **{f"p_{c}": a.class_means[c] for c in CLASSES},
         "engagement": a.engagement,
         "below_min_faces": a.below_min_faces,
+        "attention": a.attention,
     }
 
 
@@ -493,4 +494,5 @@ def _aggregate(row: sa.RowMapping) -> IntervalAggregate:
         class_means={c: row[f"p_{c}"] for c in CLASSES},
         engagement=row["engagement"],
         below_min_faces=bool(row["below_min_faces"]),
+        attention=row["attention"],
     )

@@ -94,7 +94,9 @@ def test_below_the_floor_frames_and_faces_are_stored_but_no_expression(six_seats
     out = tmp_path / "floor.csv"
     assert main(["export", "1", "--db", str(tmp_path / "floor.db"), "-o", str(out)]) == 0
     csv = read_csv(out)
-    assert list(csv.columns)[-2:] == ["below_min_faces", "lecture_time"] and csv["below_min_faces"].tolist() == [
+    assert csv["attention"].isna().all()  # the floor holds back attention as it does the expressions
+    assert list(csv.columns)[-3:] == ["below_min_faces", "lecture_time", "attention"]
+    assert csv["below_min_faces"].tolist() == [
         1,
         1,
         1,

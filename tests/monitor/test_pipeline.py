@@ -29,7 +29,7 @@ def test_pipeline_writes_each_interval_as_it_closes_and_finishes_the_session(tmp
     for step in range(12):  # 6 s at 2 fps
         result = pipeline.process(render_frame(640, 360, 3, step / 2), step / 2)
         assert len(result.faces) == 3
-        assert set(result.timings_ms) == {"detect", "classify", "track", "store"}
+        assert set(result.timings_ms) == {"detect", "classify", "track", "pose", "store"}
     assert pipeline.flush()
     stored = interval_table(pipeline.store.intervals(pipeline.session_id))
     assert stored["interval"].tolist() == [0]  # 0-5 s closed at the frame at 5.0 s
@@ -37,6 +37,9 @@ def test_pipeline_writes_each_interval_as_it_closes_and_finishes_the_session(tmp
     pipeline.finish("completed", 6.0)
     stored = interval_table(pipeline.store.intervals(pipeline.session_id))
     assert stored["duration_s"].tolist() == [5.0, 1.0]
+    # the portraits look into the camera; Haar faces have no landmarks, so no pose and no attention
+    attention = stored["attention"]
+    assert (attention == 1.0).all() if detector == "yunet" else attention.isna().all()
     session = pipeline.store.session(pipeline.session_id)
     assert session.status == "completed" and session.settings["detector"] == pipeline.detector.name
 

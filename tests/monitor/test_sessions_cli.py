@@ -273,6 +273,6 @@ def test_csv_for_spreadsheets_and_the_lecture_time_column(recorded, tmp_path):
     stamp = rows[1].split(",")[4]
     assert len(stamp) == 19 and stamp[10] == " " and "+" not in stamp  # 2026-12-02 09:00:00
     table = read_csv(plain)
-    assert list(table.columns)[-2:] == ["below_min_faces", "lecture_time"]
+    assert list(table.columns)[-3:] == ["below_min_faces", "lecture_time", "attention"]
     assert table["lecture_time"].tolist() == ["0:00", "0:05", "0:10", "0:15", "0:20"]
     assert set(table["session_name"]) == {"Physik Woche 1: Überblick"}

@@ -81,8 +81,9 @@ def test_rooms_opening_a_new_central_database_at_once_upgrade_it_once(postgres):
         engine.dispose()
 
 
-def test_a_schema_3_store_upgrades_to_4_keeping_its_rows(store_url):
-    """Schema 3 (engage before the small-group floor) as SQLite file or central PostgreSQL database."""
+def test_a_schema_3_store_upgrades_to_the_current_schema_keeping_its_rows(store_url):
+    """Schema 3 (engage before the small-group floor and attention) as SQLite file or central PostgreSQL database:
+    every step up to today's runs."""
     import sqlalchemy as sa
 
     from tests.factories import ROOM, aggregate
@@ -92,7 +93,8 @@ def test_a_schema_3_store_upgrades_to_4_keeping_its_rows(store_url):
         store.add_interval(sid, aggregate(0))
         url = store.location.url
     engine = sa.create_engine(url)
-    with engine.begin() as db:  # back to schema 3: no floor column, no meta or room tables
+    with engine.begin() as db:  # back to schema 3: no floor or attention column, no meta or room tables
+        db.execute(sa.text("ALTER TABLE intervals DROP COLUMN attention"))
         db.execute(sa.text("ALTER TABLE intervals DROP COLUMN below_min_faces"))
         db.execute(sa.text("DROP TABLE engage_meta"))
         db.execute(sa.text("DROP TABLE room_status"))
@@ -102,6 +104,7 @@ def test_a_schema_3_store_upgrades_to_4_keeping_its_rows(store_url):
         (session,) = store.sessions()
         (interval,) = store.intervals(session.id)
         assert session.name == "Week 1" and interval.engagement == 0.5 and interval.below_min_faces is False
+        assert interval.attention is None
         store.set_policy("retention", "90d")
         assert store.policy("retention") == "90d" and store.room_states() == []
     engine = sa.create_engine(url)
