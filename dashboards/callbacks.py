@@ -148,11 +148,15 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
             ("Mean engagement", shown(summary.mean_engagement)),
             ("Median engagement", shown(summary.median_engagement)),
             *((c.capitalize(), shown(summary.class_shares[c], "{:.0%}")) for c in CLASSES),
+            ("Mean attention", shown(summary.mean_attention, "{:.0%}")),
         ]
         lows = [
             f"{format_duration(m.offset_s)} ({local_time(m.start_wall):%H:%M}): {m.engagement:.2f}"
             for m in summary.lowest
         ]
+        if summary.lowest_attention:
+            at, share = summary.lowest_attention
+            lows.append(f"least attention: {format_duration(at)}, {share:.0%} facing front")
         title = f"{info.name} · {info.room} · {info.started_at:%Y-%m-%d %H:%M} · {info.status}"
         figure = timeline_figure(intervals[info.id], markers, window, title, info.settings.get("min_faces"))
         return figure, summary_cards(title, cards, lows)

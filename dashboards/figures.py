@@ -15,6 +15,7 @@ from monitor.store import Marker
 
 ENGAGEMENT_COLOUR = "#2C3E50"
 FACES_COLOUR = "#95A5A6"
+ATTENTION_COLOUR = "#8E44AD"
 FLOOR_COLOUR = "#BDC3C7"
 COMPARE_COLOURS = ("#2C3E50", "#E67E22", "#8E44AD", "#16A085", "#C0392B", "#2980B9")
 FONT = {"family": "Inter, Segoe UI, Helvetica, Arial, sans-serif", "size": 16}
@@ -90,8 +91,8 @@ def timeline_figure(
     title: str = "",
     min_faces: int | None = None,
 ) -> go.Figure:
-    """Engagement and faces (top) and the stacked class shares (bottom) over minutes of lecture time; intervals
-    below the small-group floor (`min_faces`) are gaps, marked along the bottom."""
+    """Engagement, attention and faces (top) and the stacked class shares (bottom) over minutes of lecture time;
+    intervals below the small-group floor (`min_faces`) are gaps, marked along the bottom."""
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -118,6 +119,21 @@ def timeline_figure(
         row=1,
         col=1,
     )
+    if intervals["attention"].notna().any():  # sessions recorded before attention, or with Haar, have none
+        fig.add_trace(
+            go.Scatter(
+                x=at,
+                y=smooth(intervals["attention"], window),
+                name="attention (share facing front)",
+                mode="lines",
+                line={"color": ATTENTION_COLOUR, "width": 2},
+                connectgaps=False,
+                customdata=clock,
+                hovertemplate="%{y:.0%} facing front at %{customdata}<extra></extra>",
+            ),
+            row=1,
+            col=1,
+        )
     faces = intervals["faces_mean"].where(intervals["frames"] > 0)
     fig.add_trace(
         go.Scatter(
@@ -181,7 +197,7 @@ def timeline_figure(
             font={"size": 13, "color": "#34495E"},
             xanchor="left",
         )
-    fig.update_yaxes(title_text="engagement (0-1)", range=[0, 1.02], row=1, col=1, secondary_y=False)
+    fig.update_yaxes(title_text="engagement, attention (0-1)", range=[0, 1.02], row=1, col=1, secondary_y=False)
     most = float(faces.max()) if faces.notna().any() else 1.0
     fig.update_yaxes(
         title_text="faces",

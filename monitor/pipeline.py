@@ -23,7 +23,7 @@ from monitor.source import valid_frame
 from monitor.store import HEARTBEAT_S, Marker, SessionWriter
 from monitor.store.writebehind import WriteBehind
 from monitor.track import IoUTracker
-from monitor.types import Detection, FrameResult, IntervalAggregate
+from monitor.types import Detection, FrameResult, Heading, IntervalAggregate
 
 FINISH_WAIT_S = 60.0  # at the end, how long a busy store is waited for before the held intervals are given up
 
@@ -121,8 +121,12 @@ class Pipeline:
         tracked = time.perf_counter()
         poses = [self.poses.estimate(face) for face in detections]
         facing = facing_front(poses, self.settings.facing, self.front)
+        headings = [
+            None if pose is None or face.landmarks is None else Heading(tuple(face.landmarks[2]), *pose)
+            for face, pose in zip(detections, poses, strict=True)
+        ]
         posed = time.perf_counter()
-        result = FrameResult(offset_s, faces, fresh, facing=facing)
+        result = FrameResult(offset_s, faces, fresh, facing=facing, headings=headings)
         self._store(self.aggregator.add(result))
         stored = time.perf_counter()
         result.timings_ms = {

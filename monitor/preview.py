@@ -12,7 +12,7 @@ import numpy as np
 from monitor.consent import Zone
 from monitor.console import shown
 from monitor.core import CLASS_COLOURS
-from monitor.types import FrameResult
+from monitor.types import FrameResult, Heading
 
 BGR_COLOURS = {name: tuple(int(hex_[i : i + 2], 16) for i in (5, 3, 1)) for name, hex_ in CLASS_COLOURS.items()}
 
@@ -25,7 +25,8 @@ def display_available() -> bool:
 
 
 def draw(image: np.ndarray, result: FrameResult | None, zones: Sequence[Zone] = ()) -> np.ndarray:
-    """The frame with the opt-out zones shaded and labelled, each face's box and label, and a banner."""
+    """The frame with the opt-out zones shaded and labelled, each face's box, label and direction (a line from the
+    nose: long when the face turns aside, a dot when it looks into the camera), and a banner."""
     canvas = image.copy() if image.ndim == 3 else cv2.cvtColor(image, cv2.COLOR_GRAY2BGR)
     height, width = canvas.shape[:2]
     for zone in zones:
@@ -41,9 +42,21 @@ def draw(image: np.ndarray, result: FrameResult | None, zones: Sequence[Zone] = 
         cv2.rectangle(canvas, (b.x, b.y), (b.x + b.w, b.y + b.h), colour, 2)
         text = f"#{face.track_id} {face.label} {face.probabilities.max():.0%}"
         cv2.putText(canvas, text, (b.x, max(b.y - 6, 12)), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+    for face, heading in zip(result.faces, result.headings, strict=False):
+        if heading is not None:
+            cv2.line(canvas, *direction_line(heading, face.box.w), (255, 255, 255), 2, cv2.LINE_AA)
     banner = f"engagement {shown(result.engagement)}  faces {len(result.faces)}   q: quit  m: marker"
     cv2.putText(canvas, banner, (10, 24), cv2.FONT_HERSHEY_SIMPLEX, 0.6, (255, 255, 255), 2, cv2.LINE_AA)
     return canvas
+
+
+def direction_line(heading: Heading, face_width: int) -> tuple[tuple[int, int], tuple[int, int]]:
+    """From the nose along the head's turn, as long as the face is wide at a right angle: a face turned toward the
+    image's left (yaw > 0) points left; a raised chin (pitch > 0) points up."""
+    x, y = heading.nose
+    dx = -np.sin(np.radians(heading.yaw_deg)) * face_width
+    dy = -np.sin(np.radians(heading.pitch_deg)) * face_width
+    return (round(x), round(y)), (round(x + dx), round(y + dy))
 
 
 class PreviewWindow:

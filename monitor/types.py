@@ -58,6 +58,15 @@ class TrackedFace:
         return CLASSES[int(self.probabilities.argmax())]
 
 
+@dataclass(frozen=True)
+class Heading:
+    """A face's direction as the preview draws it: the nose tip (frame pixels) and the head's yaw and pitch."""
+
+    nose: tuple[float, float]
+    yaw_deg: float
+    pitch_deg: float
+
+
 @dataclass
 class FrameResult:
     """What the pipeline learnt from one analyzed frame."""
@@ -66,6 +75,7 @@ class FrameResult:
     faces: list[TrackedFace]
     detected: bool = True  # False: the faces' positions were carried from an earlier frame
     facing: list[bool | None] = field(default_factory=list)  # per face: turned to the front (None: pose unknown)
+    headings: list[Heading | None] = field(default_factory=list)  # per face: where its nose points (for the preview)
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     @property

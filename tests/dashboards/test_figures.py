@@ -70,3 +70,10 @@ def test_intervals_below_the_small_group_floor_are_gaps_with_a_legend():
     (floor,) = [trace for trace in fig.data if trace.name == "fewer than 3 faces: not counted"]
     assert list(pd.to_datetime(floor.x)) == [lecture_clock(30.0)]
     assert np.isnan(np.asarray(fig.data[0].y, dtype=float)[1])  # the engagement line has a gap there
+
+
+def test_attention_is_drawn_beside_engagement_with_the_same_gaps_where_it_was_measured():
+    table = intervals([0.5, None, 0.7]).assign(attention=[0.8, np.nan, 0.4])
+    (trace,) = [t for t in timeline_figure(table).data if t.name.startswith("attention")]
+    assert trace.y[0] == 0.8 and np.isnan(trace.y[1]) and trace.y[2] == 0.4 and trace.connectgaps is False
+    assert not [t for t in timeline_figure(intervals([0.5, 0.7])).data if t.name.startswith("attention")]

@@ -53,3 +53,21 @@ def test_attention_is_the_share_of_posed_observations_facing_front_under_the_flo
     none_posed = IntervalAggregator(10.0, START, min_faces=1)
     none_posed.add(_frame(1.0, [None]))  # Haar faces have no pose
     assert none_posed.flush(10.0)[0].attention is None
+
+
+def test_the_preview_draws_each_face_direction_from_its_nose():
+    from monitor.preview import direction_line
+    from monitor.types import Heading
+
+    assert direction_line(Heading((100.0, 100.0), 0.0, 0.0), 60) == ((100, 100), (100, 100))  # into the camera
+    (_, _), (x, y) = direction_line(Heading((100.0, 100.0), 30.0, -30.0), 60)
+    assert (x, y) == (70, 130)  # turned toward the image's left and down
+
+
+def test_the_pipeline_gives_the_preview_a_heading_for_every_yunet_face(tmp_path, tiny_model):
+    from monitor.demo import render_frame
+    from tests.monitor.test_pipeline import make_pipeline
+
+    result = make_pipeline(tmp_path, tiny_model).process(render_frame(640, 360, 3, 0.0), 0.0)
+    assert len(result.headings) == len(result.faces) == 3 and all(h is not None for h in result.headings)
+    assert result.facing == [True, True, True]
