@@ -13,7 +13,9 @@ START = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 ROOM = "room 101"
 
 
-def aggregate(index: int, engagement: float | None = 0.5, faces: float = 2.0) -> IntervalAggregate:
+def aggregate(
+    index: int, engagement: float | None = 0.5, faces: float = 2.0, attention: float | None = None
+) -> IntervalAggregate:
     seen = engagement is not None
     return IntervalAggregate(
         index=index,
@@ -30,6 +32,7 @@ def aggregate(index: int, engagement: float | None = 0.5, faces: float = 2.0) ->
         else {"positive": 0, "neutral": 0, "negative": 0},
         class_means={c: (1 / 3 if seen else None) for c in ("positive", "neutral", "negative")},
         engagement=engagement,
+        attention=attention if seen else None,
     )
 
 

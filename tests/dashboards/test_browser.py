@@ -39,8 +39,9 @@ def database(tmp_path) -> Path:
     db = tmp_path / "engage.db"
     with open_store(db) as store:
         algebra = store.create_session("Algebra week 1", "camera 0", {"fps": 2}, START, room=ROOM, host="test")
+        attention = [0.9, 0.85, None, None, 0.55, 0.5, 0.7, 0.9, 0.85, 0.8, 0.45, 0.6]
         for i, value in enumerate([0.6, 0.55, None, None, 0.4, 0.45, 0.5, 0.7, 0.65, 0.62, 0.3, 0.5]):
-            store.add_interval(algebra, aggregate(i, value))
+            store.add_interval(algebra, aggregate(i, value, attention=attention[i]))
         store.add_marker(algebra, Marker(45.0, START + timedelta(seconds=45), "slide 12: proofs"))
         store.finish_session(algebra, "completed", START + timedelta(seconds=120))
         geometry = store.create_session(
@@ -154,6 +155,9 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
     text = browser.find_element(By.ID, "summary").text
     assert f"{summary.mean_engagement:.2f}" in text and "MEAN ENGAGEMENT" in text.upper()
     assert "2:00" in text and "REVISIT" in text.upper() and "1:40" in text  # lowest window at 100 s
+    attention = next(t for t in graph_traces(browser) if t["name"].startswith("attention"))
+    assert [y is None for y in attention["y"]].count(True) == 2 and "MEAN ATTENTION" in text.upper()
+    assert "least attention: 1:40, 45% facing front" in text
     annotations = browser.execute_script(GRAPH + ".layout.annotations.map(a => a.text)")
     assert "slide 12: proofs" in annotations
 
