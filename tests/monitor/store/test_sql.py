@@ -15,7 +15,7 @@ def new_session(store, name="Algebra 1", room=ROOM, started=START):
 
 
 def test_records_round_trip_and_missing_values_stay_missing(store_url):
-    written = [aggregate(0, 0.4), aggregate(1, None), aggregate(2, 0.8)]
+    written = [aggregate(0, 0.4, attention=0.75), aggregate(1, None), aggregate(2, 0.8)]
     with open_store(store_url) as store:
         sid = new_session(store)
         for a in written:
