@@ -103,49 +103,28 @@ def timeline_figure(
     )
     at = lecture_clock(intervals["offset_s"])
     clock = intervals["start_wall"].map(lambda t: f"{local_time(t):%H:%M:%S}")
+
+    def over_time(values: pd.Series, name: str, hover: str, **style: object) -> go.Scatter:
+        """One line over lecture time; a missing value stays a gap."""
+        return go.Scatter(x=at, y=values, name=name, connectgaps=False, customdata=clock, hovertemplate=hover, **style)
+
+    engagement = smooth(intervals["engagement"], window)
+    line = {"color": ENGAGEMENT_COLOUR, "width": 3}
     hover = "%{y:.2f} at %{customdata}<extra>%{fullData.name}</extra>"
     fig.add_trace(
-        go.Scatter(
-            x=at,
-            y=smooth(intervals["engagement"], window),
-            name="engagement",
-            mode="lines+markers",
-            line={"color": ENGAGEMENT_COLOUR, "width": 3},
-            marker={"size": 5},
-            connectgaps=False,
-            customdata=clock,
-            hovertemplate=hover,
-        ),
-        row=1,
-        col=1,
+        over_time(engagement, "engagement", hover, mode="lines+markers", line=line, marker={"size": 5}), row=1, col=1
     )
     if intervals["attention"].notna().any():  # sessions recorded before attention, or with Haar, have none
+        attention = smooth(intervals["attention"], window)
+        hover = "%{y:.0%} facing front at %{customdata}<extra></extra>"
+        line = {"color": ATTENTION_COLOUR, "width": 2}
         fig.add_trace(
-            go.Scatter(
-                x=at,
-                y=smooth(intervals["attention"], window),
-                name="attention (share facing front)",
-                mode="lines",
-                line={"color": ATTENTION_COLOUR, "width": 2},
-                connectgaps=False,
-                customdata=clock,
-                hovertemplate="%{y:.0%} facing front at %{customdata}<extra></extra>",
-            ),
-            row=1,
-            col=1,
+            over_time(attention, "attention (share facing front)", hover, mode="lines", line=line), row=1, col=1
         )
     faces = intervals["faces_mean"].where(intervals["frames"] > 0)
+    line = {"color": FACES_COLOUR, "dash": "dot"}
     fig.add_trace(
-        go.Scatter(
-            x=at,
-            y=faces,
-            name="faces",
-            mode="lines",
-            line={"color": FACES_COLOUR, "dash": "dot"},
-            connectgaps=False,
-            customdata=clock,
-            hovertemplate="%{y:.1f} faces<extra></extra>",
-        ),
+        over_time(faces, "faces", "%{y:.1f} faces<extra></extra>", mode="lines", line=line),
         row=1,
         col=1,
         secondary_y=True,
