@@ -2,7 +2,9 @@
 (x264, B-frames, a keyframe every 250 frames, as cameras and screen recorders write them), against real time and
 against the decoding floor (OpenCV grabbing every frame and doing nothing else).
 
-Run: python bench/bench_recordings.py [--seconds 60] [--runs 3]
+Run: python bench/bench_recordings.py [--seconds 60] [--runs 3] [--budget]
+`--budget` also prints what one analyzed frame costs at each YuNet input width (detection, classification of the
+faces found, faces found): the arithmetic of how fast `analyze` can be at its 2 analyzed frames a second.
 Needs Debian's `ffmpeg` to encode the clip (apt-get install ffmpeg). Prints medians over the runs; the machine
 is shared and noisy: compare medians and ratios.
 """
@@ -49,10 +51,39 @@ def analyze_seconds(clip: Path, db: Path) -> float:
     return time.perf_counter() - started
 
 
+def frame_budget(clip: Path, widths: tuple[int, ...] = (1280, 960, 640)) -> None:
+    """Median ms per analyzed frame (at analyze's default 2 frames/s) for detection and classification by width."""
+    from monitor.align import face_crop
+    from monitor.detect import create_detector
+    from monitor.model import ExpressionClassifier
+    from monitor.source import open_capture, sample_video
+
+    frames = [frame.image for frame in sample_video(open_capture(str(clip)), 2.0)]
+    classifier = ExpressionClassifier()
+    for width in widths:
+        detector = create_detector("yunet", 0.6)
+        detector.detect_width = width
+        detect_ms, classify_ms, found = [], [], []
+        for image in frames:
+            started = time.perf_counter()
+            faces = detector.detect(image)
+            detected = time.perf_counter()
+            classifier.predict([face_crop(image, face) for face in faces])
+            detect_ms.append((detected - started) * 1e3)
+            classify_ms.append((time.perf_counter() - detected) * 1e3)
+            found.append(len(faces))
+        print(
+            f"YuNet at {width} px wide: detection {statistics.median(detect_ms):.1f} ms, classification "
+            f"{statistics.median(classify_ms):.1f} ms per analyzed frame; faces found: median "
+            f"{statistics.median(found):g}, fewest {min(found)}, of 6"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--budget", action="store_true", help="also the cost of one analyzed frame by YuNet width")
     args = parser.parse_args()
     if not shutil.which("ffmpeg"):
         sys.exit("needs ffmpeg to encode the H.264 clip (Debian: apt-get install ffmpeg)")
@@ -60,6 +91,8 @@ def main() -> None:
         clip = lecture_clip(Path(folder), args.seconds)
         floor = statistics.median(decoding_floor(clip) for _ in range(args.runs))
         wall = statistics.median(analyze_seconds(clip, Path(folder) / f"{k}.db") for k in range(args.runs))
+        if args.budget:
+            frame_budget(clip)
     print(
         f"{args.seconds:g} s of 1080p H.264 lecture: engage analyze {wall:.1f} s ({args.seconds / wall:.1f}x real "
         f"time, start-up included); decoding every frame alone {floor:.1f} s ({args.seconds / floor:.1f}x); "
