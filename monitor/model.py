@@ -137,7 +137,10 @@ def _session(model_path: Path, threads: int) -> Any:
     try:
         return onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ONNX Runtime raises its own classes for a broken or foreign file
-        raise EngageError(f"model {model_path} could not be loaded: {str(exc).splitlines()[0]}") from None
+        hint = "; a .tflite model of an earlier release: `engage convert` makes it .onnx" * (
+            model_path.suffix == ".tflite"
+        )
+        raise EngageError(f"model {model_path} could not be loaded: {str(exc).splitlines()[0]}{hint}") from None
 
 
 class ExpressionClassifier:

@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from engage.cli import main
+from monitor.errors import EngageError
 from monitor.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 from training.augment import augmenter, mixup, shrink
@@ -347,3 +348,24 @@ def test_train_options_and_the_config_share_one_set_of_defaults():
             assert spec.metadata["help"], spec.name
         assert spec.default is not MISSING or spec.default_factory is not MISSING, spec.name
     assert from_class.alpha == 0.75 and from_class.epochs == 45 and from_class.patience == 45
+
+
+def test_a_tflite_model_of_an_earlier_release_converts_to_the_same_predictions(tmp_path, capsys):
+    import tensorflow as tf
+
+    from monitor.model import ModelCard
+    from training.model import build_model
+
+    model = build_model(input_size=32, alpha=0.25)
+    old = tmp_path / "old.tflite"
+    old.write_bytes(tf.lite.TFLiteConverter.from_keras_model(model).convert())
+    ModelCard(version="earlier", input_size=32).write(tmp_path / "old.json")
+    with pytest.raises(EngageError, match="engage convert"):
+        ExpressionClassifier(old)  # the runtime says what to do with it
+    assert main(["convert", str(old), str(tmp_path / "new.onnx")]) == 0
+    converted = ExpressionClassifier(tmp_path / "new.onnx")
+    faces = np.random.default_rng(0).uniform(0, 255, (4, 32, 32, 1)).astype(np.float32)
+    np.testing.assert_allclose(converted.predict_inputs(faces), model.predict(faces, verbose=0), atol=1e-4)
+    assert converted.card.version == "earlier" and "tf2onnx" in converted.card.training["exported"]
+    assert main(["convert", str(tmp_path / "old.json"), str(tmp_path / "x.onnx")]) == 2  # not a model: one line
+    assert "could not be converted" in capsys.readouterr().err
