@@ -165,6 +165,7 @@ STORY: tuple[tuple[float, tuple[str, ...]], ...] = (
     (48, ("calm", "laugh", "calm", "calm")),
 )
 STORY_AWAY = (24.0, 38.0)
+STORY_SECONDS = 60.0
 
 
 def story_expressions(t: float) -> tuple[str, ...]:
@@ -172,7 +173,9 @@ def story_expressions(t: float) -> tuple[str, ...]:
     return [looks for start, looks in STORY if start <= t][-1]
 
 
-def write_story(path: Path, seconds: float = 60.0, fps: float = 10.0, size: tuple[int, int] = (960, 540)) -> Path:
+def write_story(
+    path: Path, seconds: float = STORY_SECONDS, fps: float = 10.0, size: tuple[int, int] = (960, 540)
+) -> Path:
     """The demo lecture: four students whose expressions follow STORY; one leaves for a while and comes back."""
     faces = len(STORY[0][1])
 

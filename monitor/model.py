@@ -137,9 +137,8 @@ def _session(model_path: Path, threads: int) -> Any:
     try:
         return onnxruntime.InferenceSession(str(model_path), options, providers=["CPUExecutionProvider"])
     except Exception as exc:  # ONNX Runtime raises its own classes for a broken or foreign file
-        hint = "; a .tflite model of an earlier release: `engage convert` makes it .onnx" * (
-            model_path.suffix == ".tflite"
-        )
+        earlier = model_path.suffix == ".tflite"
+        hint = "; a .tflite model of an earlier release: `engage convert` makes it .onnx" if earlier else ""
         raise EngageError(f"model {model_path} could not be loaded: {str(exc).splitlines()[0]}{hint}") from None
 
 

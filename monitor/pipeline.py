@@ -87,6 +87,7 @@ class Pipeline:
         self.tracker = IoUTracker()
         self.poses = HeadPoseModel.load()
         self.front = FrontDirection(settings.front_auto)
+        self._poses: list[tuple[float, float] | None] = []  # of the faces last detected
         self.start_wall = start_wall or now().replace(microsecond=0)
         self.aggregator = IntervalAggregator(settings.interval_s, self.start_wall, settings.min_faces)
         self.session_id = store.create_session(
@@ -119,7 +120,9 @@ class Pipeline:
         classified = time.perf_counter()
         faces = self.tracker.update([face.box for face in detections], probabilities)
         tracked = time.perf_counter()
-        poses = [self.poses.estimate(face) for face in detections]
+        if fresh:  # carried faces keep the poses of the frame they were found in
+            self._poses = [self.poses.estimate(face) for face in detections]
+        poses = self._poses
         facing = facing_front(poses, self.settings.facing, self.front)
         headings = [
             None if pose is None or face.landmarks is None else Heading(tuple(face.landmarks[2]), *pose)

@@ -273,7 +273,7 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
 
 def cmd_demo(args: argparse.Namespace) -> int:
     """Generate the demo lecture, analyze it like any recording, and say where its dip and recovery were read."""
-    from monitor.demo import write_story
+    from monitor.demo import STORY, STORY_AWAY, STORY_SECONDS, write_story
     from monitor.report import dip_and_recovery
     from monitor.settings import add_settings, resolve
 
@@ -286,9 +286,11 @@ def cmd_demo(args: argparse.Namespace) -> int:
     analyze.started_at, analyze.jobs = now().replace(microsecond=0), 1
     with tempfile.TemporaryDirectory(prefix="engage-demo-") as folder:
         video = write_story(Path(folder) / "demo-lecture.mp4")
+        left, back = (format_duration(t) for t in STORY_AWAY)
         info(
-            "generated a 60 s sample lecture: four students made from a bundled public-domain portrait, calm, then "
-            "frowning, then laughing; one leaves at 0:24 and returns at 0:38"
+            f"generated a {STORY_SECONDS:g} s sample lecture: {len(STORY[0][1])} students made from a "
+            f"bundled public-domain portrait, calm, then frowning, then laughing; one leaves at {left} and returns "
+            f"at {back}"
         )
         session_id, intervals = _analyze_one(analyze, video)
     info(dip_and_recovery(intervals))

@@ -111,3 +111,32 @@ def test_a_schema_3_store_upgrades_to_the_current_schema_keeping_its_rows(store_
     with engine.connect() as db:
         assert db.execute(sa.text("SELECT version FROM engage_schema")).scalar_one() == SCHEMA_VERSION
     engine.dispose()
+
+
+def test_an_engage_of_schema_4_keeps_recording_into_schema_5(store_url):
+    """A room not yet upgraded writes intervals as schema 4 knew them (no attention column): they are stored and
+    read back with no attention, beside the upgraded rooms' rows."""
+    import sqlalchemy as sa
+
+    from tests.factories import ROOM, aggregate
+
+    with open_store(store_url) as store:
+        sid = store.create_session("Week 1", "camera 0", {}, START, room=ROOM, host="x")
+        store.add_interval(sid, aggregate(0, attention=0.8))
+        url = store.location.url
+    engine = sa.create_engine(url)
+    schema_4_columns = (
+        "session_id, idx, start_wall, offset_s, duration_s, frames, skipped_frames, faces_mean, faces_max, tracks, "
+        "n_positive, n_neutral, n_negative, p_positive, p_neutral, p_negative, engagement, below_min_faces"
+    )
+    with engine.begin() as db:
+        db.execute(
+            sa.text(
+                f"INSERT INTO intervals ({schema_4_columns}) VALUES (:sid, 1, '2026-11-02T09:00:10+00:00', 10, 10, "
+                "20, 0, 2, 3, 3, 10, 20, 10, 0.3, 0.4, 0.3, 0.5, FALSE)"
+            ),
+            {"sid": sid},
+        )
+    engine.dispose()
+    with open_store(store_url) as store:
+        assert [i.attention for i in store.intervals(sid)] == [0.8, None]
