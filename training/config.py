@@ -24,9 +24,7 @@ def option(default: Any = MISSING, help: str = "", *, flag: str = "", **cli: Any
 class TrainConfig:
     """Every setting of a training run; `engage train`'s options are made from these fields (`add_train_options`)."""
 
-    data: list[Path] = option(
-        [], "fer2013.csv, a train/ test/ image folder or FER+ fer2013new.csv (repeatable)", required=True
-    )
+    data: list[Path] = option([], "fer2013.csv, a train/ test/ image folder or FER+ fer2013new.csv (repeatable)")
     out: Path = option(Path("runs/model"), "run folder (resumes if present)")
     soft_labels: bool = option(True, "FER+: majority labels instead of vote shares", flag="--hard-labels")
     mapping: str = option("", "overrides such as 'surprise=neutral,contempt=drop'")
@@ -123,6 +121,11 @@ class TrainConfig:
             raw = json.loads((run / "config.json").read_text())
         except (FileNotFoundError, json.JSONDecodeError) as exc:
             raise EngageError(f"{run}: not a finished training run ({exc})") from None
+        return cls.from_dict(raw, run)
+
+    @classmethod
+    def from_dict(cls, raw: dict[str, Any], run: Path) -> TrainConfig:
+        """A config from its JSON form (`asdict` with paths as strings), its `out` set to `run`."""
         config = cls(**{f.name: raw[f.name] for f in fields(cls) if f.name in raw})
         config.data, config.teachers = [Path(p) for p in config.data], [Path(p) for p in config.teachers]
         for name in ("ferplus_images", "superres", "init_from", "blend_labels", "aux_labels"):

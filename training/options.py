@@ -27,6 +27,13 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             help="progressive resizing, SIZE:EPOCHS:LR,... e.g. 64:45:2e-3,96:24:1e-3,96:30:5e-4 "
             "(replaces --input-size, --epochs and --lr; one run folder per stage under --out)",
         )
+        parser.add_argument(
+            "--resume",
+            type=Path,
+            metavar="RUN",
+            help="continue a stopped run from its last epoch's checkpoint, with the settings and stages it started "
+            "with (its run.json)",
+        )
     elif command == "combine":
         parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")
         parser.add_argument("--out", type=Path, required=True, help="folder for the combined model and its card")
@@ -84,10 +91,21 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 def run_train(args: argparse.Namespace) -> int:
     from training.config import Stage
-    from training.train import train, train_stages
+    from training.train import record_run, resumed_run, train, train_stages
 
-    stages = Stage.parse_list(args.stages) if args.stages else []
-    config = train_config(args)
+    if args.resume:
+        if args.data or args.stages:
+            raise EngageError("--resume continues a run with the settings it started with; give no --data or --stages")
+        config, stages = resumed_run(args.resume)
+    else:
+        stages = Stage.parse_list(args.stages) if args.stages else []
+        config = train_config(args)
+        if not config.data:
+            raise EngageError("give --data PATH (the training faces), or --resume RUN to continue a run")
+        absent = [path for path in config.data if not path.exists()]
+        if absent:  # before the run folder is made: a mistyped --data leaves no empty run
+            raise EngageError(f"{absent[0]}: no such file or folder")
+        record_run(config, stages)
     model = train_stages(config, stages) if stages else train(config)
     print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
     return 0

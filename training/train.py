@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import json
 import math
 import sys
 import time
@@ -75,8 +77,60 @@ def heads_crossentropy(main_outputs: int, aux_weight: float) -> Callable[[tf.Ten
     return loss
 
 
+RUN_RECORD = "run.json"
+
+
+class ResumedCheckpoint(keras.callbacks.ModelCheckpoint):
+    """The best-epoch checkpoint, which on a resumed run only replaces `best.keras` when it beats the epochs before."""
+
+    def __init__(self, path: Path, earlier: list[float]) -> None:
+        super().__init__(
+            str(path),
+            monitor="val_accuracy",
+            mode="max",
+            save_best_only=True,
+            initial_value_threshold=max(earlier) if earlier else None,
+        )
+
+
+class ResumedEarlyStopping(keras.callbacks.EarlyStopping):
+    """Early stopping whose patience counts the epochs a resumed run finished before it was stopped."""
+
+    def __init__(self, patience: int, earlier: list[float]) -> None:
+        super().__init__(monitor="val_accuracy", mode="max", patience=patience)
+        self.earlier = earlier
+
+    def on_train_begin(self, logs: dict | None = None) -> None:
+        super().on_train_begin(logs)
+        if self.earlier:
+            self.best = max(self.earlier)
+            self.best_weights = None
+            self.wait = len(self.earlier) - 1 - self.earlier.index(self.best)
+
+
+def finished_epochs(out: Path) -> list[float]:
+    """The validation accuracy of each epoch a run folder's history.csv holds, up to its last backup's epoch (a
+    run killed between the log and the backup repeats that epoch)."""
+    history = out / "history.csv"
+    if not history.is_file():
+        return []
+    with history.open() as handle:
+        scores = [float(row["val_accuracy"]) for row in csv.DictReader(handle)]
+    metadata = out / "backup" / "training_metadata.json"
+    if metadata.is_file():
+        scores = scores[: json.loads(metadata.read_text())["epoch"]]
+    elif not (out / "best.keras").is_file():
+        scores = []
+    return scores
+
+
 def train(config: TrainConfig) -> Path:
-    """Train (resuming if `out` holds a backup), keep the best epoch on validation accuracy, export it."""
+    """Train (resuming if `out` holds a backup), keep the best epoch on validation accuracy, export it.
+
+    A resumed run restores the weights, optimizer state and epoch from the backup, the best epoch's score and the
+    early-stopping count from history.csv, and reseeds shuffling and augmentation from the seed and that epoch."""
+    earlier = finished_epochs(config.out)
+    fitted = bool(earlier) and (config.out / "best.keras").is_file() and not (config.out / "backup").is_dir()
     keras.utils.set_random_seed(config.seed)
     train_set, val_set, fingerprints = load_training_data(config)
     config.out.mkdir(parents=True, exist_ok=True)  # after the data loaded: a bad --data leaves no empty run
@@ -112,27 +166,57 @@ def train(config: TrainConfig) -> Path:
         jit_compile=False,  # XLA measured 4.7x slower on this CPU
     )
     best = config.out / "best.keras"
+    if earlier and not fitted:
+        print(f"resuming {config.out} after epoch {len(earlier)}/{config.epochs}", flush=True)
+        keras.utils.set_random_seed(config.seed + 1000 * len(earlier))
+        _rewrite_history(config.out / "history.csv", len(earlier))
     # with EMA, the averaged weights are swapped in after the backup (which must resume the raw ones),
     # for validation and the best checkpoint
     swap_ema = [keras.callbacks.SwapEMAWeights(swap_on_epoch=True)] if config.ema else []
     callbacks = [
         keras.callbacks.BackupAndRestore(str(config.out / "backup"), double_checkpoint=True),
         *swap_ema,
-        keras.callbacks.ModelCheckpoint(str(best), monitor="val_accuracy", mode="max", save_best_only=True),
-        keras.callbacks.EarlyStopping(monitor="val_accuracy", mode="max", patience=config.patience),
+        ResumedCheckpoint(best, earlier),
+        ResumedEarlyStopping(config.patience, earlier),
         keras.callbacks.CSVLogger(str(config.out / "history.csv"), append=True),
         EpochProgress(config.epochs),
     ]
     if config.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max", factor=0.3, patience=4))
-    model.fit(
-        train_ds,
-        validation_data=val_ds,
-        epochs=config.epochs,
-        callbacks=callbacks,
-        verbose=1 if sys.stdout.isatty() else 0,
-    )
+    if not fitted:  # a run killed while it exported goes straight to the export
+        model.fit(
+            train_ds,
+            validation_data=val_ds,
+            epochs=config.epochs,
+            callbacks=callbacks,
+            verbose=1 if sys.stdout.isatty() else 0,
+        )
     return export_run(config, train_set, fingerprints, len(val_set.images))
+
+
+def _rewrite_history(history: Path, epochs: int) -> None:
+    """Keep the header and the first `epochs` rows of history.csv (a killed run may have logged one epoch more than
+    its backup holds), so the resumed epochs append after them."""
+    lines = history.read_text().splitlines(keepends=True)
+    history.write_text("".join(lines[: epochs + 1]))
+
+
+def record_run(config: TrainConfig, stages: list[Stage]) -> None:
+    """Write the run's settings to `out/run.json` at its start, so `engage train --resume OUT` continues it."""
+    config.out.mkdir(parents=True, exist_ok=True)
+    record = {"config": asdict(config), "stages": [asdict(stage) for stage in stages]}
+    (config.out / RUN_RECORD).write_text(json.dumps(record, indent=2, default=str))
+
+
+def resumed_run(run: Path) -> tuple[TrainConfig, list[Stage]]:
+    """The settings and stages a run started with, read from its run.json."""
+    try:
+        record = json.loads((run / RUN_RECORD).read_text())
+    except FileNotFoundError:
+        raise EngageError(f"{run}: no {RUN_RECORD}, so not a run engage train started; give its --data again") from None
+    except json.JSONDecodeError as exc:
+        raise EngageError(f"{run / RUN_RECORD}: not valid JSON ({exc})") from None
+    return TrainConfig.from_dict(record["config"], run), [Stage(**stage) for stage in record["stages"]]
 
 
 def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:

@@ -159,31 +159,58 @@ def test_bad_stages_are_exit_2_before_any_data_is_read(tmp_path, capsys):
     assert not (tmp_path / "run").exists()
 
 
+def _epochs_logged(run: Path) -> list[int]:
+    return [int(line.split(",")[0]) for line in (run / "history.csv").read_text().splitlines()[1:]]
+
+
 @pytest.mark.slow
-def test_killed_training_resumes_from_its_backup(tmp_path):
+def test_a_killed_staged_run_resumes_to_the_schedule_of_an_uninterrupted_one(tmp_path):
     data = write_fer2013_csv(tmp_path / "fer2013.csv")
-    out = tmp_path / "run"
-    args = ["train", "--data", data, "--out", out, *TINY[:6], "--epochs", "30", "--batch-size", "8", "--ema", "0.9"]
+    options = ["--data", data, *TINY[:4], "--batch-size", "8", "--ema", "0.9", "--stages", "32:12:2e-3,40:3:1e-3"]
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    command = [sys.executable, "-m", "engage.cli", *map(str, args)]
-    process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    engage = [sys.executable, "-m", "engage.cli", "train"]
+    killed, whole = tmp_path / "killed", tmp_path / "whole"
+    process = subprocess.Popen(
+        [*engage, *map(str, options), "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not (out / "backup").is_dir():
+        while time.monotonic() < deadline and not (killed / "stage1-32px" / "backup").is_dir():
             time.sleep(0.2)
         time.sleep(1.0)
     finally:
         process.kill()
         process.wait()
-    done_before = len((out / "history.csv").read_text().strip().splitlines()) - 1
-    assert 1 <= done_before < 30
-    resumed = subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+    done_before = len(_epochs_logged(killed / "stage1-32px"))
+    assert 1 <= done_before < 12 and not (killed / "stage2-40px").exists()
+
+    resumed = subprocess.run([*engage, "--resume", str(killed)], capture_output=True, text=True, env=env, timeout=300)
     assert resumed.returncode == 0, resumed.stderr
+    assert "resuming" in resumed.stdout and "stage 2/2: 40 px, 3 epochs" in resumed.stdout
     first_epoch = next(line for line in resumed.stdout.splitlines() if line.startswith("epoch "))
-    assert first_epoch.startswith(f"epoch {done_before + 1}/30") or first_epoch.startswith(
-        f"epoch {done_before + 2}/30"
+    assert first_epoch.split()[1] in (f"{done_before}/12", f"{done_before + 1}/12")  # the epoch after the backup
+    uninterrupted = subprocess.run(
+        [*engage, *map(str, options), "--out", str(whole)], capture_output=True, text=True, env=env, timeout=300
     )
-    assert "epoch 30/30" in resumed.stdout
+    assert uninterrupted.returncode == 0, uninterrupted.stderr
+    for stage, epochs in (("stage1-32px", 12), ("stage2-40px", 3)):  # the same stages and epochs, each logged once
+        assert _epochs_logged(killed / stage) == _epochs_logged(whole / stage) == list(range(epochs))
+    cards = [ExpressionClassifier(run / "stage2-40px" / "model.onnx").card for run in (killed, whole)]
+    assert cards[0].input_size == cards[1].input_size == 40
+    assert cards[0].training["init_from"] == str(killed / "stage1-32px" / "best.keras")
+    faces = np.random.default_rng(1).uniform(0, 255, (16, 48, 48)).astype(np.uint8)
+    predictions = [ExpressionClassifier(run / "stage2-40px" / "model.onnx").predict(list(faces)) for run in (killed, whole)]
+    assert np.abs(predictions[0] - predictions[1]).mean() < 0.25  # tiny data: within the noise of a reseeded run
+
+
+def test_resume_without_a_run_record_and_train_without_data_are_exit_2(tmp_path, capsys):
+    assert main(["train", "--resume", str(tmp_path / "absent")]) == 2
+    assert "no run.json, so not a run engage train started" in capsys.readouterr().err
+    assert main(["train", "--out", str(tmp_path / "run")]) == 2
+    assert "give --data PATH" in capsys.readouterr().err
+    assert main(["train", "--resume", str(tmp_path), "--data", "x.csv"]) == 2
+    assert "give no --data or --stages" in capsys.readouterr().err
+    assert not (tmp_path / "run").exists()
 
 
 def test_mixup_blends_each_image_its_target_and_weight_by_one_share():
