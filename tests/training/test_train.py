@@ -171,7 +171,10 @@ def test_a_killed_staged_run_resumes_to_the_schedule_of_an_uninterrupted_one(tmp
     engage = [sys.executable, "-m", "engage.cli", "train"]
     killed, whole = tmp_path / "killed", tmp_path / "whole"
     process = subprocess.Popen(
-        [*engage, *map(str, options), "--out", str(killed)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+        [*engage, *map(str, options), "--out", str(killed)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        env=env,
     )
     try:
         deadline = time.monotonic() + 120
@@ -199,7 +202,9 @@ def test_a_killed_staged_run_resumes_to_the_schedule_of_an_uninterrupted_one(tmp
     assert cards[0].input_size == cards[1].input_size == 40
     assert cards[0].training["init_from"] == str(killed / "stage1-32px" / "best.keras")
     faces = np.random.default_rng(1).uniform(0, 255, (16, 48, 48)).astype(np.uint8)
-    predictions = [ExpressionClassifier(run / "stage2-40px" / "model.onnx").predict(list(faces)) for run in (killed, whole)]
+    predictions = [
+        ExpressionClassifier(run / "stage2-40px" / "model.onnx").predict(list(faces)) for run in (killed, whole)
+    ]
     assert np.abs(predictions[0] - predictions[1]).mean() < 0.25  # tiny data: within the noise of a reseeded run
 
 
