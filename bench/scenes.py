@@ -112,14 +112,27 @@ def scene(
 ROOM_HEADS = ((120, 380, 150), (520, 400, 130), (930, 390, 110), (300, 200, 76), (760, 210, 60), (1040, 150, 46))
 
 
-def room_frames(seconds: float, fps: float, seed: int = 0) -> Iterator[np.ndarray]:
-    """A 1280x720 lecture room: six bundled-portrait heads of 46-150 px that sway, before a cluttered background."""
+# (x, y, size) of twelve heads of 42-50 px (faces of 20-24 px): a back row seen by a 720p camera.
+BACK_ROW_HEADS = tuple((60 + 100 * i, 300 + 40 * (i % 3), 42 + (i * 5) % 9) for i in range(12))
+
+
+def room_frames(
+    seconds: float,
+    fps: float,
+    seed: int = 0,
+    heads: tuple[tuple[int, int, int], ...] = ROOM_HEADS,
+    away: dict[int, tuple[float, float]] | None = None,
+) -> Iterator[np.ndarray]:
+    """A 1280x720 lecture room: bundled-portrait heads (default: six of 46-150 px) that sway, before a cluttered
+    background; `away` gives the seconds (from, to) during which a head (by index) is not in its seat."""
     room = background(np.random.default_rng(seed), 1280, 720)
     head = portrait()
     for index in range(round(seconds * fps)):
         t = index / fps
         frame = room.copy()
-        for i, (x, y, size) in enumerate(ROOM_HEADS):
+        for i, (x, y, size) in enumerate(heads):
+            if away and i in away and away[i][0] <= t < away[i][1]:
+                continue
             tile = cv2.resize(head if i % 2 else head[:, ::-1], (size, round(size * head.shape[0] / head.shape[1])))
             x0, y0 = x + int(6 * np.sin(t * 1.3 + i)), y + int(4 * np.cos(t * 0.9 + i))
             frame[y0 : y0 + tile.shape[0], x0 : x0 + tile.shape[1]] = tile

@@ -24,6 +24,10 @@ class FaceDetector(Protocol):
         """All faces of a grey, BGR or BGRA frame, in that frame's pixels."""
         ...
 
+    def for_crops(self) -> FaceDetector:
+        """A detector of the same kind and settings with state of its own, for small crops around one face."""
+        ...
+
 
 def _downscaled(image: np.ndarray, width: int) -> tuple[np.ndarray, float]:
     """The image shrunk to at most `width` pixels wide (INTER_AREA), and the scale applied."""
@@ -68,7 +72,11 @@ class YuNetDetector:
         except cv2.error:
             raise EngageError(f"face detector model {path} could not be loaded (not a YuNet ONNX file)") from None
         self.detect_width = detect_width
+        self.min_score, self.nms_threshold, self.model = min_score, nms_threshold, path
         self._input_size = (320, 320)
+
+    def for_crops(self) -> YuNetDetector:
+        return YuNetDetector(self.detect_width, self.min_score, self.nms_threshold, self.model)
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         if frame.ndim == 2:
@@ -113,6 +121,11 @@ class HaarDetector:
         self.scale_factor = scale_factor
         self.min_neighbors = min_neighbors
         self.min_face = min_face
+        self.cascade = path
+
+    def for_crops(self) -> HaarDetector:
+        """The crops scale a face to about 32 px: the smallest face looked for is below that."""
+        return HaarDetector(self.detect_width, self.scale_factor, self.min_neighbors, 20, self.cascade)
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         if frame.ndim == 3:

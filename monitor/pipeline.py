@@ -13,10 +13,11 @@ from monitor import __version__
 from monitor.aggregate import IntervalAggregator
 from monitor.align import face_crop
 from monitor.attention import FacingCone, FrontDirection, facing_front
-from monitor.consent import MIN_FACES_DEFAULT, Zone, outside_zones
+from monitor.consent import MIN_FACES_DEFAULT, Zone
 from monitor.core import now
 from monitor.detect import FaceDetector
 from monitor.errors import EngageError
+from monitor.follow import FaceFollower, FollowSettings
 from monitor.model import ExpressionClassifier
 from monitor.pose import HeadPoseModel
 from monitor.source import valid_frame
@@ -44,6 +45,7 @@ class PipelineSettings:
     fps: float = 2.0
     interval_s: float = 10.0
     detect_period_s: float = 0.06  # detect at most this often; frames in between reuse the faces last found
+    search_period_s: float = FollowSettings.search_period_s  # search the whole frame at most this often
     exclude_zones: tuple[Zone, ...] = ()  # faces whose centre lies here are dropped right after detection
     min_faces: int = MIN_FACES_DEFAULT  # a frame's expressions count only with at least this many faces
     facing: FacingCone = field(default_factory=FacingCone)  # within it a face counts as turned to the front
@@ -54,6 +56,7 @@ class PipelineSettings:
             "fps": self.fps,
             "interval_s": self.interval_s,
             "detect_period_s": self.detect_period_s,
+            "search_period_s": self.search_period_s,
             "exclude_zones": [str(zone) for zone in self.exclude_zones],
             "min_faces": self.min_faces,
             "facing_deg": [self.facing.yaw_deg, self.facing.pitch_deg],
@@ -85,6 +88,9 @@ class Pipeline:
         self.store = store
         self.settings = settings
         self.tracker = IoUTracker()
+        self.follower = FaceFollower(
+            detector, detector.for_crops(), FollowSettings(settings.search_period_s), settings.exclude_zones
+        )
         self.poses = HeadPoseModel.load()
         self.front = FrontDirection(settings.front_auto)
         self._poses: list[tuple[float, float] | None] = []  # of the faces last detected
@@ -105,6 +111,7 @@ class Pipeline:
         self.last_offset_s = 0.0
         self.last_interval: IntervalAggregate | None = None
         self._found: tuple[float, tuple[int, ...], list[Detection]] | None = None  # offset, frame shape, faces
+        self._searched = False  # whether the faces last detected came from a full-frame search
 
     def process(self, image: object, offset_s: float) -> FrameResult | None:
         """Analyze one frame at `offset_s` seconds of session time; None (and counted) if it is garbage."""
@@ -115,6 +122,7 @@ class Pipeline:
         assert isinstance(image, np.ndarray)
         clock = time.perf_counter()
         detections, fresh = self._detect(image, offset_s)
+        searched = fresh and self._searched
         detected = time.perf_counter()
         probabilities = self.classifier.predict([face_crop(image, face) for face in detections])
         classified = time.perf_counter()
@@ -129,7 +137,7 @@ class Pipeline:
             for face, pose in zip(detections, poses, strict=True)
         ]
         posed = time.perf_counter()
-        result = FrameResult(offset_s, faces, fresh, facing=facing, headings=headings)
+        result = FrameResult(offset_s, faces, fresh, searched, facing=facing, headings=headings)
         self._store(self.aggregator.add(result))
         stored = time.perf_counter()
         result.timings_ms = {
@@ -144,17 +152,14 @@ class Pipeline:
         return result
 
     def _detect(self, image: np.ndarray, offset_s: float) -> tuple[list[Detection], bool]:
-        """The faces of this frame and whether they were detected in it: frames of the same size less than a
-        detect period after the last detection reuse its faces."""
+        """The faces of this frame (searched or followed, faces in opt-out zones dropped) and whether they were
+        detected in it: frames of the same size less than a detect period after the last detection reuse its
+        faces."""
         if self._found:
             found_at, shape, faces = self._found
             if image.shape == shape and 0 <= offset_s - found_at < self.settings.detect_period_s:
                 return faces, False
-        faces = self.detector.detect(image)
-        if self.settings.exclude_zones:  # never aligned, classified, tracked or counted
-            height, width = image.shape[:2]
-            kept = outside_zones([face.box for face in faces], self.settings.exclude_zones, width, height)
-            faces = [face for face, keep in zip(faces, kept, strict=True) if keep]
+        faces, self._searched = self.follower.faces(image, offset_s)
         self._found = (offset_s, image.shape, faces)
         return faces, True
 
@@ -162,6 +167,7 @@ class Pipeline:
         """Session time passes with no frame (camera lost): close the windows that ended."""
         self.last_offset_s = max(self.last_offset_s, offset_s)
         self._found = None
+        self.follower.reset()
         self.tracker.reset()
         self._store(self.aggregator.advance(offset_s))
         self._heartbeat()

@@ -81,6 +81,12 @@ def _switch(text: str) -> bool:
     raise EngageError(f"must be true or false, got {text!r}")
 
 
+def _search_period_default() -> float:
+    from monitor.follow import FollowSettings  # OpenCV: loaded only when a command runs
+
+    return FollowSettings.search_period_s
+
+
 def _retention(text: str) -> str:
     from monitor.retention import parse_age
 
@@ -154,6 +160,14 @@ SETTINGS = (
         "(default: 0.06, every second frame at 30 fps; 0: detect on every frame)",
         0.06,
         _number(0.0, 10.0),
+    ),
+    Setting(
+        "search_period",
+        "seconds of video time between searches of the whole frame for faces; on the frames in between each face "
+        "is followed in a small crop around it, and a face that enters is found by the next search (default: 4; "
+        "0: search every analyzed frame)",
+        _search_period_default,
+        _number(0.0, 600.0),
     ),
     Setting("model", "an .onnx model with its .json card (default: bundled)", None, Path, (*RECORDING, "classify")),
     Setting("detector", "face detector: yunet (default) or haar", "yunet", str, (*RECORDING, "classify")),

@@ -74,6 +74,7 @@ class FrameResult:
     offset_s: float  # seconds since session start (media time for recorded video)
     faces: list[TrackedFace]
     detected: bool = True  # False: the faces' positions were carried from an earlier frame
+    searched: bool = True  # False: the faces were followed from the last full-frame search, not searched for
     facing: list[bool | None] = field(default_factory=list)  # per face: turned to the front (None: pose unknown)
     headings: list[Heading | None] = field(default_factory=list)  # per face: where its nose points (for the preview)
     timings_ms: dict[str, float] = field(default_factory=dict)

@@ -33,7 +33,11 @@ def _default_name(source: str, room: str) -> str:
 
 
 def _runtime(args: argparse.Namespace) -> tuple[FaceDetector, ExpressionClassifier]:
-    """Load the detector and model first, so a bad model never leaves a session behind."""
+    """Load the detector and model first, so a bad model never leaves a session behind. OpenCV runs on one thread:
+    the local searches on small crops are faster so, and parallel jobs (and the decoding thread) share the cores."""
+    import cv2
+
+    cv2.setNumThreads(1)
     return create_detector(args.detector, args.face_score), ExpressionClassifier(args.model)
 
 
@@ -100,13 +104,14 @@ def _start_pipeline(
         info(f"not analyzed: faces in {', '.join(map(str, args.exclude_zones))} (fractions X,Y,W,H of the frame)")
     detector, classifier = runtime
     settings = PipelineSettings(
-        args.fps,
-        args.interval,
-        args.detect_period,
-        tuple(args.exclude_zones),
-        args.min_faces,
-        args.facing,
-        args.front == "auto",
+        fps=args.fps,
+        interval_s=args.interval,
+        detect_period_s=args.detect_period,
+        search_period_s=args.search_period,
+        exclude_zones=tuple(args.exclude_zones),
+        min_faces=args.min_faces,
+        facing=args.facing,
+        front_auto=args.front == "auto",
     )
     recording = Recording(args.name or _default_name(source, args.room), source, args.room, socket.gethostname(), uid)
     return Pipeline(detector, classifier, store, settings, recording, start_wall=started_at)
@@ -185,6 +190,7 @@ def _analysis(
     same = [recording_identity(video), f"{started_at}", args.name, args.room, args.fps, args.interval]
     same += [
         args.detect_period,
+        args.search_period,
         [str(z) for z in args.exclude_zones],
         args.min_faces,
         args.detector,
