@@ -91,3 +91,21 @@ def test_lost_camera_gap_is_recorded_as_intervals_without_frames(tmp_path, tiny_
     table = interval_table(pipeline.store.intervals(pipeline.session_id))
     assert table["frames"].tolist() == [1, 0, 0, 1]
     assert table["engagement"].isna().tolist() == [False, True, True, False]
+
+
+def test_following_between_searches_stores_what_searching_every_frame_stores(tmp_path, tiny_model):
+    tables = []
+    for period in (0.0, 4.0):
+        pipeline = make_pipeline(tmp_path / str(period), tiny_model, search_period_s=period)
+        results = [
+            pipeline.process(render_frame(960, 540, 4, k / 2, {1} if 6 <= k / 2 < 9 else set()), k / 2)
+            for k in range(30)
+        ]
+        pipeline.finish("completed", 15.0)
+        assert pipeline.store.session(pipeline.session_id).settings["search_period_s"] == period
+        searches = sum(r.searched for r in results)
+        assert searches == 30 if period == 0 else searches < 10
+        tables.append(interval_table(pipeline.store.intervals(pipeline.session_id)))
+    every, followed = tables
+    for column in ("faces_mean", "engagement", "attention", "n_positive", "n_neutral", "n_negative"):
+        np.testing.assert_allclose(followed[column], every[column], atol=0.02, err_msg=column)
