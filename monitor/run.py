@@ -10,13 +10,11 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 
-import cv2
-
 from monitor.console import StatusLine, format_duration, info, progress_bar, status_text, warn
 from monitor.core import now
 from monitor.pipeline import Pipeline
 from monitor.preview import PreviewWindow
-from monitor.source import Frame, LatestFrameReader, frame_count, media_fps, read_ahead, sample_video
+from monitor.source import Frame, LatestFrameReader, VideoFile, read_ahead
 from monitor.store.outbox import Sender
 
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
@@ -101,14 +99,12 @@ def run_live(
     pipeline.finish("completed", time.monotonic() - started, notify=warn)
 
 
-def run_analyze(
-    pipeline: Pipeline, capture: cv2.VideoCapture, advance: Callable[[float, str], None] | None = None
-) -> None:
+def run_analyze(pipeline: Pipeline, video: VideoFile, advance: Callable[[float, str], None] | None = None) -> None:
     """Analyze a recording as fast as possible; session time is media time. Ctrl-C, SIGTERM and SIGHUP end it
     cleanly: the session keeps what was analyzed and is marked interrupted. `advance(seconds, detail)` (a batch's
     shared progress bar, from a worker thread) replaces the recording's own bar and its signal handling: the
     batch sets STOP_REQUESTED instead."""
-    duration = frame_count(capture) / media_fps(capture)
+    duration = video.duration_s
     status = "completed"
     try:
         with contextlib.ExitStack() as stack:
@@ -122,7 +118,7 @@ def run_analyze(
 
             frame: Frame | None = None
             done = 0.0
-            frames = stack.enter_context(contextlib.closing(read_ahead(sample_video(capture, pipeline.settings.fps))))
+            frames = stack.enter_context(contextlib.closing(read_ahead(video.frames(pipeline.settings.fps))))
             for frame in frames:
                 if STOP_REQUESTED.is_set() and threading.current_thread() is not threading.main_thread():
                     raise KeyboardInterrupt
@@ -140,5 +136,5 @@ def run_analyze(
         pipeline.finish("interrupted", notify=warn)
         raise
     finally:
-        capture.release()
+        video.close()
     pipeline.finish(status, end, notify=warn)

@@ -11,12 +11,12 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, Protocol
 
 import cv2
 import numpy as np
 
-from monitor.console import native_stderr_silenced
+from monitor.console import native_stderr_silenced, warn
 from monitor.errors import EngageError
 
 OPEN_TIMEOUT_MS = 5000
@@ -99,6 +99,103 @@ def sample_video(capture: cv2.VideoCapture, fps: float) -> Iterator[Frame]:
         elif not capture.grab():
             return
         index += 1
+
+
+class VideoFile(Protocol):
+    """A recording to analyze: its length and its frames at a given analysis rate."""
+
+    duration_s: float  # 0 when the file does not say
+
+    def frames(self, fps: float) -> Iterator[Frame]:
+        """Frames at (at most) `fps` per second of media time, each with its media time from the start."""
+        ...
+
+    def close(self) -> None: ...
+
+
+class OpenCVVideo:
+    """A recording read by OpenCV: every frame grabbed, only the analyzed ones decoded into pictures."""
+
+    def __init__(self, capture: cv2.VideoCapture) -> None:
+        self.capture = capture
+        self.duration_s = frame_count(capture) / media_fps(capture)
+
+    def frames(self, fps: float) -> Iterator[Frame]:
+        return sample_video(self.capture, fps)
+
+    def close(self) -> None:
+        self.capture.release()
+
+
+class PyAVVideo:
+    """A recording decoded by FFmpeg's libraries through PyAV, skipping what no analyzed frame needs: frames no
+    other frame refers to (most B-frames) when the analysis rate leaves them out, and whole stretches (a seek to
+    the keyframe before the next analyzed frame) when analyzed frames lie more than SEEK_GAP_S apart."""
+
+    SEEK_GAP_S = 10.0
+
+    def __init__(self, path: Path) -> None:
+        import av  # FFmpeg's libraries: loaded only to analyze a recording
+
+        self.path = path
+        self.container = av.open(str(path))
+        if not self.container.streams.video:
+            self.container.close()
+            raise ValueError("no video stream")
+        self.stream = self.container.streams.video[0]
+        self.stream.thread_type = "AUTO"
+        base = float(self.stream.time_base or 0)
+        if self.stream.duration and base:
+            self.duration_s = self.stream.duration * base
+        else:
+            self.duration_s = (self.container.duration or 0) / 1e6
+        self.native_fps = float(self.stream.average_rate or 0) or 30.0
+
+    def frames(self, fps: float) -> Iterator[Frame]:
+        period = 1.0 / fps
+        if period >= 2.0 / self.native_fps:  # the analysis leaves frames out: skip those no frame refers to
+            self.stream.codec_context.skip_frame = "NONREF"
+        try:
+            yield from self._sampled(period)
+        except av_error() as exc:  # a damaged stretch ends the readable recording, as OpenCV's reader does
+            warn(f"{self.path}: the video is damaged from here on ({exc}); the analysis keeps what came before")
+
+    def _sampled(self, period: float) -> Iterator[Frame]:
+        start: float | None = None
+        next_due = 0.0
+        for frame in self.container.decode(self.stream):
+            if frame.time is None:
+                continue
+            start = frame.time if start is None else start
+            offset = frame.time - start
+            if offset + 1e-6 < next_due:
+                continue
+            yield Frame(frame.to_ndarray(format="bgr24"), offset)
+            while next_due <= offset + 1e-6:
+                next_due += period
+            if next_due - offset > self.SEEK_GAP_S:
+                target = round((start + next_due) / float(self.stream.time_base))
+                self.container.seek(target, stream=self.stream, backward=True)
+
+    def close(self) -> None:
+        self.container.close()
+
+
+def av_error() -> type[Exception]:
+    import av
+
+    return av.FFmpegError
+
+
+def open_video(path: Path) -> VideoFile:
+    """A recording to analyze, decoded by PyAV where it can open it and by OpenCV otherwise; a one-line
+    EngageError when neither can."""
+    if not path.is_file():
+        raise EngageError(f"video file {path} not found")
+    try:
+        return PyAVVideo(path)
+    except Exception:  # PyAV raises FFmpeg's error kinds (or ImportError without the wheel): OpenCV's turn
+        return OpenCVVideo(open_capture(str(path)))
 
 
 def read_ahead(frames: Iterator[Frame], depth: int = 4) -> Iterator[Frame]:

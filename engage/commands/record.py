@@ -166,13 +166,13 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def _analyze_one(args: argparse.Namespace, video: Path) -> tuple[int, list[IntervalAggregate]]:
     """Analyze one recording with its own progress bar: its session id and stored intervals."""
     from monitor.run import run_analyze
-    from monitor.source import open_capture
+    from monitor.source import open_video
 
     runtime = _runtime(args)
-    capture = open_capture(str(video))
+    recording = open_video(video)
     with recording_store(args) as (store, _):
         pipeline = _analysis(args, store, video, runtime)
-        run_analyze(pipeline, capture)
+        run_analyze(pipeline, recording)
         _print_finished(store, pipeline.session_id)
         return pipeline.session_id, store.intervals(pipeline.session_id)
 
@@ -220,7 +220,7 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
 
     from monitor.console import output, progress_bar
     from monitor.run import STOP_REQUESTED, run_analyze, stop_signals_as_interrupt
-    from monitor.source import frame_count, media_fps, open_capture
+    from monitor.source import open_video
 
     if args.name or args.started_at:
         raise EngageError("--name and --started-at name one recording; give one file, or neither")
@@ -228,9 +228,9 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
     lengths = {}
     for video in videos:
         try:
-            capture = open_capture(str(video))
-            lengths[video] = frame_count(capture) / media_fps(capture)
-            capture.release()
+            recording = open_video(video)
+            lengths[video] = recording.duration_s
+            recording.close()
         except EngageError:
             lengths[video] = 0.0  # reported by its own job
     outcomes = {video: Outcome(video) for video in videos}
@@ -249,10 +249,10 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
                     outcomes[video].error = "not started: stopped"
                     return
                 try:
-                    capture = open_capture(str(video))
+                    recording = open_video(video)
                     pipeline = _analysis(args, store, video, _runtime(args))
                     outcomes[video].session = pipeline.session_id
-                    run_analyze(pipeline, capture, lambda seconds, detail: advance(seconds, f"{video.name} {detail}"))
+                    run_analyze(pipeline, recording, lambda seconds, detail: advance(seconds, f"{video.name} {detail}"))
                 except EngageError as exc:
                     outcomes[video].error = str(exc)
                     advance(lengths[video], "")
