@@ -4,7 +4,7 @@ the same command searching every analyzed frame (`--search-period 0`, as engage 
 against two decoding floors: OpenCV grabbing every frame, and PyAV decoding what `analyze` decodes at 2 frames a
 second (the frames other frames refer to, and the analyzed ones as pictures), each doing nothing else.
 
-Run: python bench/bench_recordings.py [--seconds 60] [--runs 3] [--budget]
+Run: python bench/bench_recordings.py [--seconds 60] [--runs 3] [--budget] [--jobs]
 `--budget` also prints what one analyzed frame costs at each YuNet input width (detection, classification of the
 faces found, faces found): the arithmetic of how fast `analyze` can be at its 2 analyzed frames a second.
 Needs Debian's `ffmpeg` to encode the clip (apt-get install ffmpeg). Prints medians over the runs; the machine
@@ -57,9 +57,10 @@ def pyav_floor(clip: Path) -> float:
     return time.perf_counter() - started
 
 
-def analyze_seconds(clip: Path, db: Path, *options: str) -> float:
+def analyze_seconds(clips: Path | list[Path], db: Path, *options: str) -> float:
     started = time.perf_counter()
-    command = [sys.executable, "-m", "engage.cli", "analyze", str(clip), "--db", str(db), *options]
+    files = [str(clip) for clip in (clips if isinstance(clips, list) else [clips])]
+    command = [sys.executable, "-m", "engage.cli", "analyze", *files, "--db", str(db), *options]
     subprocess.run(command, check=True, capture_output=True)
     return time.perf_counter() - started
 
@@ -97,6 +98,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--budget", action="store_true", help="also the cost of one analyzed frame by YuNet width")
+    parser.add_argument("--jobs", action="store_true", help="also two recordings with --jobs 1 against --jobs 2")
     args = parser.parse_args()
     if not shutil.which("ffmpeg"):
         sys.exit("needs ffmpeg to encode the H.264 clip (Debian: apt-get install ffmpeg)")
@@ -111,6 +113,15 @@ def main() -> None:
         wall, every = statistics.median(walls), statistics.median(searching)
         if args.budget:
             frame_budget(clip)
+        if args.jobs:
+            pair = [clip, Path(folder) / "second.mp4"]
+            shutil.copy(clip, pair[1])
+            jobs = {n: [] for n in (1, 2)}
+            for k in range(args.runs):
+                for n in jobs:
+                    jobs[n].append(analyze_seconds(pair, Path(folder) / f"j{n}-{k}.db", "--jobs", str(n)))
+            one, two = (statistics.median(jobs[n]) for n in (1, 2))
+            print(f"two recordings: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s ({one / two:.2f}x)")
     print(
         f"{args.seconds:g} s of 1080p H.264 lecture: engage analyze {wall:.1f} s ({args.seconds / wall:.1f}x real "
         f"time, start-up included); searching every analyzed frame {every:.1f} s ({args.seconds / every:.1f}x); "

@@ -89,8 +89,8 @@ def build_parser() -> argparse.ArgumentParser:
     analyze.add_argument(
         "--jobs",
         type=_jobs,
-        default=1,
-        help="recordings analyzed at once (default: 1; each uses about one core)",
+        default=min(os.cpu_count() or 1, 64),
+        help="recordings analyzed at once (default: one per CPU core; ONNX Runtime's threads are shared among them)",
     )
     analyze.add_argument(
         "--started-at",

@@ -35,10 +35,13 @@ def _default_name(source: str, room: str) -> str:
 def _runtime(args: argparse.Namespace) -> tuple[FaceDetector, ExpressionClassifier]:
     """Load the detector and model first, so a bad model never leaves a session behind. OpenCV runs on one thread:
     the local searches on small crops are faster so, and parallel jobs (and the decoding thread) share the cores."""
+    import os
+
     import cv2
 
     cv2.setNumThreads(1)
-    return create_detector(args.detector, args.face_score), ExpressionClassifier(args.model)
+    threads = max(1, (os.cpu_count() or 1) // getattr(args, "jobs", 1))  # jobs at once share the cores
+    return create_detector(args.detector, args.face_score), ExpressionClassifier(args.model, threads=threads)
 
 
 @contextmanager
@@ -157,8 +160,9 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     videos = videos_in(Path(v) for v in args.videos)
     if not videos:
         raise EngageError(f"no video file in {', '.join(args.videos)}")
-    if len(videos) > 1 or args.jobs > 1:
+    if len(videos) > 1:
         return _analyze_batch(args, videos)
+    args.jobs = 1  # one recording: its classifier takes every core
     _analyze_one(args, videos[0])
     return 0
 
