@@ -5,7 +5,7 @@ Run: python bench/bench_alignment.py --fer2013 DATA/fer2013 [--ferplus ../shared
 Each test face is pasted once (random size in --sizes px, roll up to --roll degrees) into a 1280x720 scene of
 room-like clutter (bench/scenes.py) and detected with the default YuNet detector. Every face the detector
 finds (IoU >= 0.3) is classified by the bundled model from (1) the detector's box, (2) the landmark crop
-without levelling and (3) the aligned crop of monitor/align.py; the 48x48 original is the reference.
+without levelling and (3) the aligned crop of monitor/perception/align.py; the 48x48 original is the reference.
 """
 
 from __future__ import annotations
@@ -16,10 +16,10 @@ from pathlib import Path
 import numpy as np
 from scenes import scene
 
-from monitor.align import face_crop
 from monitor.core import CLASSES
-from monitor.detect import YuNetDetector
-from monitor.model import ExpressionClassifier
+from monitor.perception.align import face_crop
+from monitor.perception.detect import YuNetDetector
+from monitor.perception.model import ExpressionClassifier
 from monitor.track import match_boxes
 from training.data import LabelledImages, load_dataset
 from training.evaluate import metrics

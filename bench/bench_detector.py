@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from scenes import face_images, scene
 
-from monitor.detect import FaceDetector, HaarDetector, YuNetDetector
+from monitor.perception.detect import FaceDetector, HaarDetector, YuNetDetector
 from monitor.source import open_capture, sample_video
 from monitor.track import match_boxes
 from monitor.types import Detection

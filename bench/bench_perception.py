@@ -23,8 +23,8 @@ import numpy as np
 from scenes import BACK_ROW_HEADS, room_frames
 
 from monitor.core import CLASSES
-from monitor.detect import create_detector
-from monitor.model import ExpressionClassifier
+from monitor.perception.detect import create_detector
+from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.source import open_capture, sample_video
 from monitor.store import open_store

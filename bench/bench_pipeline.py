@@ -27,8 +27,8 @@ import psutil
 from scenes import room_frames
 
 from monitor.demo import write_frames, write_video
-from monitor.detect import create_detector
-from monitor.model import ExpressionClassifier
+from monitor.perception.detect import create_detector
+from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.source import open_capture, sample_video
 from monitor.store import open_store

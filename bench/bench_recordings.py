@@ -67,9 +67,9 @@ def analyze_seconds(clips: Path | list[Path], db: Path, *options: str) -> float:
 
 def frame_budget(clip: Path, widths: tuple[int, ...] = (1280, 960, 640)) -> None:
     """Median ms per analyzed frame (at analyze's default 2 frames/s) for detection and classification by width."""
-    from monitor.align import face_crop
-    from monitor.detect import create_detector
-    from monitor.model import ExpressionClassifier
+    from monitor.perception.align import face_crop
+    from monitor.perception.detect import create_detector
+    from monitor.perception.model import ExpressionClassifier
     from monitor.source import open_capture, sample_video
 
     frames = [frame.image for frame in sample_video(open_capture(str(clip)), 2.0)]

@@ -1,4 +1,4 @@
-"""Where YuNet puts the five landmarks in FER2013 training faces: the template that monitor/align.py crops to.
+"""Where YuNet puts the five landmarks in FER2013 training faces: the template monitor/perception/align.py crops to.
 
 Run: python bench/fer_framing.py DATA/fer2013 [--sample 3000]
 Each 48x48 face gets a 12 px border (replicated) and is upscaled 4x so the detector sees a whole face; the
@@ -14,8 +14,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from monitor.align import FER_LANDMARKS
-from monitor.detect import YuNetDetector
+from monitor.perception.align import FER_LANDMARKS
+from monitor.perception.detect import YuNetDetector
 
 BORDER, SCALE = 12, 4
 NAMES = ("right eye", "left eye", "nose tip", "right mouth", "left mouth")
@@ -38,7 +38,7 @@ def main() -> None:
     median = np.median(points, axis=0)
     print(f"{len(points)} of {len(files)} faces found; median landmarks (x, y) as fractions of the frame:")
     for name, (x, y), (tx, ty) in zip(NAMES, median, FER_LANDMARKS, strict=True):
-        print(f"  {name:12s} {x:.3f} {y:.3f}   (monitor/align.py: {tx:.3f} {ty:.3f})")
+        print(f"  {name:12s} {x:.3f} {y:.3f}   (monitor/perception/align.py: {tx:.3f} {ty:.3f})")
 
 
 if __name__ == "__main__":

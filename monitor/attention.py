@@ -1,4 +1,4 @@
-"""Which faces are turned to the front of the room: head pose (monitor.pose) inside a cone around the front.
+"""Which faces are turned to the front of the room: head pose (monitor.perception.pose) inside a cone around the front.
 
 A face observation faces the front when its yaw and pitch each lie within the cone's half-angles of the front
 direction. The front is the camera (yaw 0, pitch 0) unless the room says `auto`: then it is the median direction

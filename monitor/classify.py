@@ -8,12 +8,12 @@ from pathlib import Path
 import cv2
 import pandas as pd
 
-from monitor.align import face_crop
 from monitor.core import CLASSES
-from monitor.detect import FaceDetector
 from monitor.errors import EngageError
-from monitor.model import ExpressionClassifier
-from monitor.pose import HeadPoseModel
+from monitor.perception.align import face_crop
+from monitor.perception.detect import FaceDetector
+from monitor.perception.model import ExpressionClassifier
+from monitor.perception.pose import HeadPoseModel
 from monitor.types import Box, Detection
 
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png", ".bmp", ".webp", ".tif", ".tiff"}

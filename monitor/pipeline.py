@@ -11,15 +11,15 @@ import numpy as np
 
 from monitor import __version__
 from monitor.aggregate import IntervalAggregator
-from monitor.align import face_crop
 from monitor.attention import FacingCone, FrontDirection, facing_front
 from monitor.consent import MIN_FACES_DEFAULT, Zone
 from monitor.core import now
-from monitor.detect import FaceDetector
 from monitor.errors import EngageError
-from monitor.follow import FaceFollower, FollowSettings
-from monitor.model import ExpressionClassifier
-from monitor.pose import HeadPoseModel
+from monitor.perception.align import face_crop
+from monitor.perception.detect import FaceDetector
+from monitor.perception.follow import FaceFollower, FollowSettings
+from monitor.perception.model import ExpressionClassifier
+from monitor.perception.pose import HeadPoseModel
 from monitor.source import valid_frame
 from monitor.store import HEARTBEAT_S, Marker, SessionWriter
 from monitor.store.writebehind import WriteBehind

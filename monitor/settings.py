@@ -82,7 +82,7 @@ def _switch(text: str) -> bool:
 
 
 def _search_period_default() -> float:
-    from monitor.follow import FollowSettings  # OpenCV: loaded only when a command runs
+    from monitor.perception.follow import FollowSettings  # OpenCV: loaded only when a command runs
 
     return FollowSettings.search_period_s
 

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from monitor.demo import write_video
-from monitor.model import ModelCard, default_model_path
+from monitor.perception.model import ModelCard, default_model_path
 from tests.postgres import PostgresCluster, server_binaries
 
 ROOT = Path(__file__).resolve().parents[1]

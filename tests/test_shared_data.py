@@ -6,7 +6,7 @@ import tarfile
 import pytest
 
 from engage.cli import main
-from monitor.model import ExpressionClassifier
+from monitor.perception.model import ExpressionClassifier
 from monitor.store import open_store
 from monitor.tables import interval_table
 from tests.conftest import SHARED

@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from monitor.core import CLASSES
-from monitor.model import resized
+from monitor.perception.model import resized
 
 
 def resize_all(images: np.ndarray, size: int) -> np.ndarray:

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 
 from monitor.errors import EngageError
-from monitor.model import ExpressionClassifier
+from monitor.perception.model import ExpressionClassifier
 from training.data import LabelledImages
 from training.evaluate import ensemble_predict, match_faces
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import keras
 
 from monitor.errors import EngageError
-from monitor.model import DEFAULT_MODEL_NAME, ModelCard
+from monitor.perception.model import DEFAULT_MODEL_NAME, ModelCard
 from training.config import TrainConfig
 from training.datasets import load_training_data
 from training.export import best_model, export_model

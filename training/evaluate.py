@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 
 from monitor.core import CLASSES
-from monitor.model import ExpressionClassifier, log_probabilities
+from monitor.perception.model import ExpressionClassifier, log_probabilities
 from training.data import LabelledImages
 
 Scored = tuple[np.ndarray, np.ndarray]  # (probabilities, labels) of one label set

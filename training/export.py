@@ -18,7 +18,7 @@ import numpy as np
 import tensorflow as tf
 
 from monitor.errors import EngageError
-from monitor.model import DEFAULT_MODEL_NAME, ModelCard, card_path_for
+from monitor.perception.model import DEFAULT_MODEL_NAME, ModelCard, card_path_for
 from training.augment import resize_all
 from training.config import TrainConfig
 from training.data import LabelledImages

@@ -1,4 +1,4 @@
-"""Fit the head-pose regression (monitor/pose.py) on photos with known poses and report its error by yaw range.
+"""Fit the head-pose regression (monitor/perception/pose.py) on photos with known poses; its error by yaw range.
 
 Run: python -m training.headpose ../shared/data/headpose [--out monitor/models/headpose.json] [--folds 5]
 Reads `labels.csv` (file, yaw_deg, pitch_deg, roll_deg) and `images/`; faces are found by the bundled YuNet
@@ -17,8 +17,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from monitor.detect import create_detector
-from monitor.pose import pose_features
+from monitor.perception.detect import create_detector
+from monitor.perception.pose import pose_features
 
 RIDGE = 1.0
 YAW_RANGES = ((0, 30), (30, 60), (60, 90))
@@ -86,7 +86,8 @@ def main() -> None:
     labels = (args.data / "labels.csv").read_bytes()
     card = {
         "version": "headpose-ridge-1",
-        "method": f"ridge regression (lambda {RIDGE}) on monitor.pose.pose_features of YuNet's landmarks and box",
+        "method": f"ridge regression (lambda {RIDGE}) on monitor.perception.pose.pose_features of YuNet's landmarks "
+        "and box",
         "conventions": "yaw > 0: face turned toward the image's left; pitch > 0: chin up; degrees",
         "data": {"photos": photos, "faces": len(features), "labels_sha256": hashlib.sha256(labels).hexdigest()},
         "cross_validation": {"folds": args.folds, **table},

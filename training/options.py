@@ -120,7 +120,7 @@ def run_combine(args: argparse.Namespace) -> int:
 
 
 def run_convert(args: argparse.Namespace) -> int:
-    from monitor.model import ModelCard, card_path_for
+    from monitor.perception.model import ModelCard, card_path_for
     from training.export import convert_tflite
 
     if args.onnx.suffix != ".onnx":
@@ -154,8 +154,8 @@ def print_tradeoff(cls: str, split_name: str, points: list[TradeoffPoint]) -> No
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from monitor.model import ExpressionClassifier, ModelCard, card_path_for, with_class_bias
-    from monitor.views import parse_views
+    from monitor.perception.model import ExpressionClassifier, ModelCard, card_path_for, with_class_bias
+    from monitor.perception.views import parse_views
     from training.data import load_dataset
     from training.evaluate import (
         compare_labels,

@@ -17,9 +17,9 @@ from monitor import retention
 from monitor.consent import MIN_FACES_DEFAULT
 from monitor.console import PRIVACY_NOTICE, format_duration, info, shown, warn
 from monitor.core import now
-from monitor.detect import FaceDetector, create_detector
 from monitor.errors import EngageError
-from monitor.model import ExpressionClassifier
+from monitor.perception.detect import FaceDetector, create_detector
+from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import NewerSchema, SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
 from monitor.store.outbox import Sender
@@ -317,7 +317,7 @@ def cmd_classify(args: argparse.Namespace) -> int:
     from monitor.classify import classify_images
     from monitor.console import output
     from monitor.export import write_csv
-    from monitor.pose import HeadPoseModel
+    from monitor.perception.pose import HeadPoseModel
 
     detector = None if args.no_detect else create_detector(args.detector, args.face_score)
     table = classify_images(args.paths, ExpressionClassifier(args.model), detector, HeadPoseModel.load())

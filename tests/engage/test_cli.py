@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from monitor.demo import write_video
-from monitor.model import ModelCard
+from monitor.perception.model import ModelCard
 from monitor.store import STALE_AFTER, open_store
 from monitor.tables import interval_table
 from tests.conftest import ROOT, run_engage, wait_for_intervals

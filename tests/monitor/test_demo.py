@@ -6,7 +6,7 @@ import pytest
 
 from engage.cli import main
 from monitor.demo import EXPRESSIONS, STORY, expression_head, portrait, story_expressions
-from monitor.model import ExpressionClassifier
+from monitor.perception.model import ExpressionClassifier
 from monitor.report import dip_and_recovery
 from monitor.store import open_store
 from tests.factories import aggregate

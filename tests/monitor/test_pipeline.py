@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 from monitor.demo import render_frame
-from monitor.detect import create_detector
-from monitor.model import ExpressionClassifier
+from monitor.perception.detect import create_detector
+from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import open_store
 from monitor.tables import interval_table

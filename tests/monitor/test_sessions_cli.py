@@ -12,9 +12,9 @@ import pytest
 
 from engage.cli import main
 from monitor.demo import render_frame
-from monitor.detect import create_detector
 from monitor.export import CSV_COLUMNS, read_csv
-from monitor.model import ExpressionClassifier
+from monitor.perception.detect import create_detector
+from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import Marker, open_store
 from monitor.tables import interval_table

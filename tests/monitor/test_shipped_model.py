@@ -3,7 +3,7 @@
 import numpy as np
 
 from monitor.core import CLASSES, engagement_index
-from monitor.model import ExpressionClassifier, default_model_path
+from monitor.perception.model import ExpressionClassifier, default_model_path
 
 
 def test_bundled_model_loads_offline_and_matches_its_card():
@@ -28,9 +28,9 @@ def test_card_reports_privatetest_metrics_for_both_label_sets():
 
 
 def test_bundled_model_smiles_at_the_bundled_portrait_through_the_runtime_crop():
-    from monitor.align import face_crop
     from monitor.demo import portrait
-    from monitor.detect import create_detector
+    from monitor.perception.align import face_crop
+    from monitor.perception.detect import create_detector
 
     image = portrait()
     (face,) = create_detector().detect(image)

@@ -7,7 +7,7 @@ import numpy as np
 
 from engage.cli import main
 from monitor.core import CLASSES
-from monitor.model import log_probabilities
+from monitor.perception.model import log_probabilities
 from tests.training.fer_fixtures import face, rows, write_ferplus, write_image_folders
 from training.data import LabelledImages
 from training.evaluate import accuracy_ceiling, compare_labels, fit_class_bias, match_faces, metrics, recall_tradeoff
@@ -154,7 +154,7 @@ def test_class_bias_is_fitted_for_balanced_accuracy_over_label_sets():
 def test_evaluate_fit_bias_writes_the_card_and_face_size_scores_small_faces(tmp_path, tiny_model, capsys):
     import shutil
 
-    from monitor.model import ModelCard, card_path_for
+    from monitor.perception.model import ModelCard, card_path_for
 
     model = Path(shutil.copy(tiny_model, tmp_path / "m.onnx"))
     shutil.copy(card_path_for(tiny_model), card_path_for(model))

@@ -7,7 +7,7 @@ import sys
 import cv2
 
 from monitor.demo import render_frame
-from monitor.pose import HeadPoseModel
+from monitor.perception.pose import HeadPoseModel
 from monitor.types import Box, Detection
 from tests.conftest import ROOT
 

@@ -14,7 +14,7 @@ import pytest
 
 from engage.cli import main
 from monitor.errors import EngageError
-from monitor.model import ExpressionClassifier
+from monitor.perception.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 from training.augment import augmenter, mixup, shrink
 from training.data import load_dataset
@@ -385,7 +385,7 @@ def test_train_options_and_the_config_share_one_set_of_defaults():
 def test_a_tflite_model_of_an_earlier_release_converts_to_the_same_predictions(tmp_path, capsys):
     import tensorflow as tf
 
-    from monitor.model import ModelCard
+    from monitor.perception.model import ModelCard
     from training.model import build_model
 
     model = build_model(input_size=32, alpha=0.25)

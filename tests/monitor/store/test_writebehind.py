@@ -8,9 +8,9 @@ import time
 import pytest
 
 from monitor.demo import render_frame
-from monitor.detect import create_detector
 from monitor.errors import EngageError
-from monitor.model import ExpressionClassifier
+from monitor.perception.detect import create_detector
+from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import open_store
 from monitor.store.writebehind import WriteBehind

@@ -5,8 +5,8 @@ import pytest
 
 from monitor.consent import Zone
 from monitor.demo import render_frame
-from monitor.detect import create_detector
-from monitor.follow import FaceFollower, FollowSettings
+from monitor.perception.detect import create_detector
+from monitor.perception.follow import FaceFollower, FollowSettings
 from monitor.track import match_boxes
 
 FPS = 2.0

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from monitor.errors import EngageError
-from monitor.views import View, parse_views
+from monitor.perception.views import View, parse_views
 
 
 @pytest.mark.parametrize(

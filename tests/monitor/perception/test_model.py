@@ -6,7 +6,7 @@ import pytest
 
 from monitor.core import CLASSES
 from monitor.errors import EngageError
-from monitor.model import ExpressionClassifier, ModelCard, card_path_for, with_class_bias
+from monitor.perception.model import ExpressionClassifier, ModelCard, card_path_for, with_class_bias
 
 
 def test_tiny_model_classifies_crops_of_any_size_and_colour_in_one_batch(tiny_model):

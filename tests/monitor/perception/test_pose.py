@@ -5,9 +5,9 @@ import numpy as np
 
 from monitor.classify import classify_images
 from monitor.demo import render_frame
-from monitor.detect import create_detector
-from monitor.model import ExpressionClassifier
-from monitor.pose import HeadPoseModel, pose_features
+from monitor.perception.detect import create_detector
+from monitor.perception.model import ExpressionClassifier
+from monitor.perception.pose import HeadPoseModel, pose_features
 from monitor.types import Box, Detection
 
 

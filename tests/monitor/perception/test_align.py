@@ -1,9 +1,9 @@
 import cv2
 import numpy as np
 
-from monitor.align import FER_LANDMARKS, alignment, face_crop
 from monitor.demo import portrait
-from monitor.detect import HaarDetector, YuNetDetector
+from monitor.perception.align import FER_LANDMARKS, alignment, face_crop
+from monitor.perception.detect import HaarDetector, YuNetDetector
 from monitor.types import Box, Detection
 
 

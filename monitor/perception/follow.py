@@ -18,7 +18,7 @@ import cv2
 import numpy as np
 
 from monitor.consent import Zone, outside_zones
-from monitor.detect import FaceDetector
+from monitor.perception.detect import FaceDetector
 from monitor.types import Box, Detection
 
 THUMB_STEP = 8  # the grey copy of each frame whose changes force a search keeps every 8th pixel each way

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 from monitor.demo import face_positions, portrait, render_frame
-from monitor.detect import DETECTORS, HaarDetector, YuNetDetector, create_detector
 from monitor.errors import EngageError
+from monitor.perception.detect import DETECTORS, HaarDetector, YuNetDetector, create_detector
 
 
 def small_faces_frame(head_sizes: list[int]) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
@@ -85,7 +85,7 @@ def test_missing_or_corrupt_detector_file_is_one_line_exit_2(tmp_path, tiny_mode
         model.write_bytes(content)
     db = tmp_path / "s.db"
     code = (
-        "import sys; from pathlib import Path; import monitor.detect as d; "
+        "import sys; from pathlib import Path; import monitor.perception.detect as d; "
         f"d.default_yunet_path = lambda: Path({str(model)!r}); from engage.cli import main; "
         f"sys.exit(main(['analyze', {str(lecture_video)!r}, '--model', {str(tiny_model)!r}, '--db', {str(db)!r}]))"
     )

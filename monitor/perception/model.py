@@ -14,7 +14,7 @@ import numpy as np
 
 from monitor.core import CLASSES
 from monitor.errors import EngageError
-from monitor.views import View, parse_views
+from monitor.perception.views import View, parse_views
 
 DEFAULT_MODEL_NAME = "engage-expression"
 
@@ -31,7 +31,7 @@ class ModelCard:
     mapping: dict[str, str] = field(default_factory=dict)
     architecture: str = ""
     quantization: str = "float32"
-    views: list[str] = field(default_factory=lambda: ["full"])  # test-time views averaged (monitor.views)
+    views: list[str] = field(default_factory=lambda: ["full"])  # test-time views averaged (monitor.perception.views)
     class_bias: list[float] = field(default_factory=lambda: [0.0] * len(CLASSES))  # log-probability offsets
     training: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
