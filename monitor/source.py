@@ -152,12 +152,14 @@ class PyAVVideo:
         self.native_fps = float(self.stream.average_rate or 0) or 30.0
 
     def frames(self, fps: float) -> Iterator[Frame]:
+        import av
+
         period = 1.0 / fps
         if period >= 2.0 / self.native_fps:  # the analysis leaves frames out: skip those no frame refers to
             self.stream.codec_context.skip_frame = "NONREF"
         try:
             yield from self._sampled(period)
-        except av_error() as exc:  # a damaged stretch ends the readable recording, as OpenCV's reader does
+        except av.FFmpegError as exc:  # a damaged stretch ends the readable recording, as OpenCV's reader does
             warn(f"{self.path}: the video is damaged from here on ({exc}); the analysis keeps what came before")
 
     def _sampled(self, period: float) -> Iterator[Frame]:
@@ -179,12 +181,6 @@ class PyAVVideo:
 
     def close(self) -> None:
         self.container.close()
-
-
-def av_error() -> type[Exception]:
-    import av
-
-    return av.FFmpegError
 
 
 def open_video(path: Path) -> VideoFile:

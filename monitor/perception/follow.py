@@ -138,7 +138,7 @@ class FaceFollower:
         return fresh, lost
 
     def _refind(self, frame: np.ndarray, box: Box) -> Detection | None:
-        """The face nearest `box` in a crop around it scaled so the face is `face_px` wide; None if none."""
+        """The face overlapping `box` most in a crop around it scaled so the face is `face_px` wide; None if none."""
         side = max(box.w, box.h, 1)
         scale = self.settings.face_px / side
         tile = round(self.settings.face_px * self.settings.crop_factor)
