@@ -46,6 +46,7 @@ class PipelineSettings:
     interval_s: float = 10.0
     detect_period_s: float = 0.06  # detect at most this often; frames in between reuse the faces last found
     search_period_s: float = FollowSettings.search_period_s  # search the whole frame at most this often
+    rotate_views: bool = True  # one of the card's views per face and frame, in turn (False: all of them each frame)
     exclude_zones: tuple[Zone, ...] = ()  # faces whose centre lies here are dropped right after detection
     min_faces: int = MIN_FACES_DEFAULT  # a frame's expressions count only with at least this many faces
     facing: FacingCone = field(default_factory=FacingCone)  # within it a face counts as turned to the front
@@ -57,6 +58,7 @@ class PipelineSettings:
             "interval_s": self.interval_s,
             "detect_period_s": self.detect_period_s,
             "search_period_s": self.search_period_s,
+            "views": "rotate" if self.rotate_views else "all",
             "exclude_zones": [str(zone) for zone in self.exclude_zones],
             "min_faces": self.min_faces,
             "facing_deg": [self.facing.yaw_deg, self.facing.pitch_deg],
@@ -124,7 +126,8 @@ class Pipeline:
         detections, fresh = self._detect(image, offset_s)
         searched = fresh and self._searched
         detected = time.perf_counter()
-        probabilities = self.classifier.predict([face_crop(image, face) for face in detections])
+        view = self.frames if self.settings.rotate_views else None  # the tracks average the views in turn
+        probabilities = self.classifier.predict([face_crop(image, face) for face in detections], view)
         classified = time.perf_counter()
         faces = self.tracker.update([face.box for face in detections], probabilities)
         tracked = time.perf_counter()

@@ -17,8 +17,25 @@ from monitor.preview import PreviewWindow
 from monitor.source import Frame, LatestFrameReader, VideoFile, read_ahead
 from monitor.store.outbox import Sender
 
+M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
+LARGE_BLOCK_BYTES = 256 * 1024
+
 STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
 STOP_REQUESTED = threading.Event()  # a stop signal arrived: a service (`engage room`) ends after this lecture
+
+
+def map_large_blocks() -> bool:
+    """Ask glibc to map every block from LARGE_BLOCK_BYTES up (frames, network buffers) and unmap it when freed,
+    instead of keeping freed frames in a heap that never shrinks: a long `live` stays small. False where the C
+    library has no `mallopt` (macOS, Windows), which changes nothing there."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        return bool(libc.mallopt(M_MMAP_THRESHOLD, LARGE_BLOCK_BYTES))
+    except (OSError, AttributeError, TypeError):
+        return False
 
 
 @contextmanager

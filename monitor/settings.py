@@ -81,6 +81,12 @@ def _switch(text: str) -> bool:
     raise EngageError(f"must be true or false, got {text!r}")
 
 
+def _views(text: str) -> str:
+    if text.strip().lower() not in ("rotate", "all"):
+        raise EngageError(f"must be rotate or all, got {text!r}")
+    return text.strip().lower()
+
+
 def _search_period_default() -> float:
     from monitor.perception.follow import FollowSettings  # OpenCV: loaded only when a command runs
 
@@ -164,10 +170,18 @@ SETTINGS = (
     Setting(
         "search_period",
         "seconds of video time between searches of the whole frame for faces; on the frames in between each face "
-        "is followed in a small crop around it, and a face that enters is found by the next search (default: 4; "
+        "is followed in a small crop around it; motion away from known faces or a cut searches at once (default: 8; "
         "0: search every analyzed frame)",
         _search_period_default,
         _number(0.0, 600.0),
+    ),
+    Setting(
+        "views",
+        "rotate (default): each face is classified in one of the model card's test-time views per analyzed frame, "
+        "in turn, and its track averages them (a third of the cost with three views); all: every view on every "
+        "frame",
+        "rotate",
+        _views,
     ),
     Setting("model", "an .onnx model with its .json card (default: bundled)", None, Path, (*RECORDING, "classify")),
     Setting("detector", "face detector: yunet (default) or haar", "yunet", str, (*RECORDING, "classify")),

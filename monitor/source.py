@@ -134,7 +134,9 @@ class PyAVVideo:
 
     SEEK_GAP_S = 10.0
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, threads: int = 0) -> None:
+        """`threads`: FFmpeg's decoding threads (0: as many as FFmpeg likes). One thread decodes a frame at a time
+        with the least work in all; more threads overlap frames, for cores the analysis leaves idle."""
         import av  # FFmpeg's libraries: loaded only to analyze a recording
 
         self.path = path
@@ -144,6 +146,7 @@ class PyAVVideo:
             raise ValueError("no video stream")
         self.stream = self.container.streams.video[0]
         self.stream.thread_type = "AUTO"
+        self.stream.codec_context.thread_count = threads
         base = float(self.stream.time_base or 0)
         if self.stream.duration and base:
             self.duration_s = self.stream.duration * base
@@ -183,13 +186,13 @@ class PyAVVideo:
         self.container.close()
 
 
-def open_video(path: Path) -> VideoFile:
-    """A recording to analyze, decoded by PyAV where it can open it and by OpenCV otherwise; a one-line
-    EngageError when neither can."""
+def open_video(path: Path, threads: int = 0) -> VideoFile:
+    """A recording to analyze, decoded by PyAV (with `threads` decoding threads, 0: FFmpeg's choice) where it can
+    open it and by OpenCV otherwise; a one-line EngageError when neither can."""
     if not path.is_file():
         raise EngageError(f"video file {path} not found")
     try:
-        return PyAVVideo(path)
+        return PyAVVideo(path, threads)
     except Exception:  # PyAV raises FFmpeg's error kinds (or ImportError without the wheel): OpenCV's turn
         return OpenCVVideo(open_capture(str(path)))
 

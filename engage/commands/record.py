@@ -18,7 +18,7 @@ from monitor.consent import MIN_FACES_DEFAULT
 from monitor.console import PRIVACY_NOTICE, format_duration, info, shown, warn
 from monitor.core import now
 from monitor.errors import EngageError
-from monitor.perception.detect import FaceDetector, create_detector
+from monitor.perception.detect import FaceDetector, YuNetDetector, create_detector
 from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
 from monitor.store import NewerSchema, SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
@@ -26,22 +26,39 @@ from monitor.store.outbox import Sender
 from monitor.text import printable
 from monitor.types import IntervalAggregate
 
+LIGHT_MAX_INPUT_PX = 210_000  # live: YuNet searches larger frames by parts of at most this many pixels (3x2 at 720p)
+
 
 def _default_name(source: str, room: str) -> str:
     """A recording's file name, or `lecture in ROOM` for a camera: the date is listed beside it, never in it."""
     return Path(source).stem if "/" in source or "." in source else f"lecture in {room}"
 
 
-def _runtime(args: argparse.Namespace) -> tuple[FaceDetector, ExpressionClassifier]:
+def _runtime(args: argparse.Namespace, light: bool = False) -> tuple[FaceDetector, ExpressionClassifier]:
     """Load the detector and model first, so a bad model never leaves a session behind. OpenCV runs on one thread:
-    the local searches on small crops are faster so, and parallel jobs (and the decoding thread) share the cores."""
-    import os
-
+    the local searches on small crops are faster so, and parallel jobs (and the decoding thread) share the cores.
+    `light` (live, on a laptop, at a few frames a second): YuNet searches a large frame by parts, for a quarter of
+    its memory, and the model runs on one thread."""
     import cv2
 
     cv2.setNumThreads(1)
-    threads = max(1, (os.cpu_count() or 1) // getattr(args, "jobs", 1))  # jobs at once share the cores
-    return create_detector(args.detector, args.face_score), ExpressionClassifier(args.model, threads=threads)
+    detector = create_detector(args.detector, args.face_score)
+    if light and isinstance(detector, YuNetDetector):
+        detector.max_input_px = LIGHT_MAX_INPUT_PX
+    return detector, ExpressionClassifier(args.model, threads=1 if light else _cores(args))
+
+
+def _cores(args: argparse.Namespace) -> int:
+    """The cores one recording has: jobs at once share them."""
+    import os
+
+    return max(1, (os.cpu_count() or 1) // getattr(args, "jobs", 1))
+
+
+def _decoding_threads(args: argparse.Namespace) -> int:
+    """A recording's decoding threads: its cores less the one its analysis runs on (one thread decodes with the
+    least work in all, and on two cores the analysis takes the other)."""
+    return max(1, _cores(args) - 1)
 
 
 @contextmanager
@@ -111,6 +128,7 @@ def _start_pipeline(
         interval_s=args.interval,
         detect_period_s=args.detect_period,
         search_period_s=args.search_period,
+        rotate_views=args.views == "rotate",
         exclude_zones=tuple(args.exclude_zones),
         min_faces=args.min_faces,
         facing=args.facing,
@@ -131,11 +149,12 @@ def _print_finished(store: SessionStore, session_id: int) -> None:
 
 def cmd_live(args: argparse.Namespace) -> int:
     from monitor.preview import PreviewWindow, display_available
-    from monitor.run import run_live
+    from monitor.run import map_large_blocks, run_live
     from monitor.source import LatestFrameReader, describe, open_capture, parse_source
 
+    map_large_blocks()
     source = parse_source(args.source)
-    runtime = _runtime(args)
+    runtime = _runtime(args, light=True)
     capture = open_capture(source)
     preview = None
     if args.preview:
@@ -173,7 +192,7 @@ def _analyze_one(args: argparse.Namespace, video: Path) -> tuple[int, list[Inter
     from monitor.source import open_video
 
     runtime = _runtime(args)
-    recording = open_video(video)
+    recording = open_video(video, _decoding_threads(args))
     with recording_store(args) as (store, _):
         pipeline = _analysis(args, store, video, runtime)
         run_analyze(pipeline, recording)
@@ -195,6 +214,7 @@ def _analysis(
     same += [
         args.detect_period,
         args.search_period,
+        args.views,
         [str(z) for z in args.exclude_zones],
         args.min_faces,
         args.detector,
@@ -253,7 +273,7 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
                     outcomes[video].error = "not started: stopped"
                     return
                 try:
-                    recording = open_video(video)
+                    recording = open_video(video, _decoding_threads(args))
                     pipeline = _analysis(args, store, video, _runtime(args))
                     outcomes[video].session = pipeline.session_id
                     run_analyze(pipeline, recording, lambda seconds, detail: advance(seconds, f"{video.name} {detail}"))

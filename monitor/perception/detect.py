@@ -15,6 +15,8 @@ from monitor.types import Box, Detection
 
 DEFAULT_DETECTOR = "yunet"
 DEFAULT_MIN_SCORE = 0.6
+TILE_OVERLAP = 96  # px of a large image that neighbouring quarters share: faces up to this size lie whole in one
+_X_COLUMNS, _Y_COLUMNS = [0, 4, 6, 8, 10, 12], [1, 5, 7, 9, 11, 13]  # of a YuNet row: box, 5 landmarks, score
 
 
 class FaceDetector(Protocol):
@@ -37,6 +39,17 @@ def _downscaled(image: np.ndarray, width: int) -> tuple[np.ndarray, float]:
     return image, scale
 
 
+def _grid(width: int, height: int, max_px: int) -> tuple[int, int]:
+    """Columns and rows (2x1 up to 3x3, never more rows than columns) whose overlapping parts of a width x height
+    image hold at most `max_px` pixels each; the finest grid when none does. The whole image shrunk by the
+    columns fits one part, and faces of the overlap's size stay at least 32 px there."""
+    for columns, rows in ((2, 1), (2, 2), (3, 2), (3, 3)):
+        part = -(-(width + TILE_OVERLAP * (columns - 1)) // columns) * -(-(height + TILE_OVERLAP * (rows - 1)) // rows)
+        if part <= max_px:
+            break
+    return columns, rows
+
+
 def _clipped(x: float, y: float, w: float, h: float, shape: tuple[int, ...]) -> Box:
     """A box rounded to pixels and clipped to the frame."""
     x0, y0 = max(round(x), 0), max(round(y), 0)
@@ -52,7 +65,8 @@ class YuNetDetector:
     """YuNet (OpenCV's `FaceDetectorYN`) on a copy downscaled to `detect_width`; boxes and landmarks mapped back.
 
     The default 1280 px is full resolution for 720p, where faces from about 20 px wide are found;
-    `bench/bench_detector.py` measures recall by face size for each width.
+    `bench/bench_detector.py` measures recall by face size for each width. With `max_input_px`, a larger copy is
+    searched by parts of at most that many pixels (`_tiled`): less memory, more time.
     """
 
     name = "yunet-2023mar"
@@ -63,6 +77,7 @@ class YuNetDetector:
         min_score: float = DEFAULT_MIN_SCORE,
         nms_threshold: float = 0.3,
         model: Path | None = None,
+        max_input_px: int | None = None,
     ) -> None:
         path = model or default_yunet_path()
         if not path.is_file():
@@ -72,11 +87,49 @@ class YuNetDetector:
         except cv2.error:
             raise EngageError(f"face detector model {path} could not be loaded (not a YuNet ONNX file)") from None
         self.detect_width = detect_width
+        self.max_input_px = max_input_px
         self.min_score, self.nms_threshold, self.model = min_score, nms_threshold, path
         self._input_size = (320, 320)
 
+    def _rows(self, image: np.ndarray) -> np.ndarray:
+        """YuNet's rows (box, 5 landmarks, score) for one image, in its pixels."""
+        size = (image.shape[1], image.shape[0])
+        if size != self._input_size:
+            self._net.setInputSize(size)
+            self._input_size = size
+        _, found = self._net.detect(image)
+        return np.zeros((0, 15), np.float32) if found is None else found
+
+    def _tiled(self, image: np.ndarray) -> np.ndarray:
+        """The rows of a large image from overlapping parts (the small faces) and one pass over the whole image
+        shrunk into a part's size (faces larger than the overlap): YuNet's buffers grow with its input, so they stay
+        at one part's size, and one input size is never reallocated. A part's face that touches an edge it shares
+        with another part is cut, and left to the part or the pass that holds it whole; what two found is kept
+        once."""
+        height, width = image.shape[:2]
+        columns, rows = _grid(width, height, self.max_input_px or width * height)
+        tile_w = -(-(width + TILE_OVERLAP * (columns - 1)) // columns)
+        tile_h = -(-(height + TILE_OVERLAP * (rows - 1)) // rows)
+        shrunk = cv2.resize(image, (width // columns, height // columns), interpolation=cv2.INTER_AREA)
+        padded = cv2.copyMakeBorder(
+            shrunk, 0, tile_h - shrunk.shape[0], 0, tile_w - shrunk.shape[1], cv2.BORDER_CONSTANT
+        )
+        found = [self._rows(padded) * np.array([columns] * 14 + [1], np.float32)]
+        for top in np.linspace(0, height - tile_h, rows).round().astype(int):
+            for left in np.linspace(0, width - tile_w, columns).round().astype(int):
+                part = self._rows(image[top : top + tile_h, left : left + tile_w]).copy()
+                x0, y0, x1, y1 = part[:, 0], part[:, 1], part[:, 0] + part[:, 2], part[:, 1] + part[:, 3]
+                whole = ((x0 > 1) | (left == 0)) & ((y0 > 1) | (top == 0))
+                whole &= ((x1 < tile_w - 1) | (left + tile_w == width)) & ((y1 < tile_h - 1) | (top + tile_h == height))
+                part[:, _X_COLUMNS] += left
+                part[:, _Y_COLUMNS] += top
+                found.append(part[whole])
+        every = np.concatenate(found)
+        kept = cv2.dnn.NMSBoxes(every[:, :4].tolist(), every[:, 14].tolist(), self.min_score, self.nms_threshold)
+        return every[np.asarray(kept, int).reshape(-1)]
+
     def for_crops(self) -> YuNetDetector:
-        return YuNetDetector(self.detect_width, self.min_score, self.nms_threshold, self.model)
+        return YuNetDetector(self.detect_width, self.min_score, self.nms_threshold, self.model, self.max_input_px)
 
     def detect(self, frame: np.ndarray) -> list[Detection]:
         if frame.ndim == 2:
@@ -84,13 +137,8 @@ class YuNetDetector:
         elif frame.shape[2] == 4:
             frame = cv2.cvtColor(frame, cv2.COLOR_BGRA2BGR)
         small, scale = _downscaled(frame, self.detect_width)
-        size = (small.shape[1], small.shape[0])
-        if size != self._input_size:
-            self._net.setInputSize(size)
-            self._input_size = size
-        _, found = self._net.detect(small)
-        if found is None:
-            return []
+        tiled = self.max_input_px is not None and small.shape[0] * small.shape[1] > self.max_input_px
+        found = self._tiled(small) if tiled else self._rows(small)
         detections = []
         for row in found[np.isfinite(found).all(axis=1)]:  # degenerate inputs (a 1x1 frame) can yield inf rows
             box = _clipped(*row[:4] / scale, frame.shape)

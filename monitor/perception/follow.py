@@ -26,7 +26,7 @@ THUMB_STEP = 8  # the grey copy of each frame whose changes force a search keeps
 
 @dataclass(frozen=True)
 class FollowSettings:
-    search_period_s: float = 4.0  # full-frame search at most this often (0: on every frame)
+    search_period_s: float = 8.0  # full-frame search at most this often (0: on every frame)
     crop_factor: float = 3.0  # side of the local crop, in sides of the face's last box
     face_px: int = 32  # the face's width inside the local crop (a 96 px crop: YuNet's cost is per pixel)
     max_misses: int = 3  # analyzed frames in a row a face's local search may miss before it is dropped

@@ -93,16 +93,17 @@ def test_lost_camera_gap_is_recorded_as_intervals_without_frames(tmp_path, tiny_
     assert table["engagement"].isna().tolist() == [False, True, True, False]
 
 
-def test_following_between_searches_stores_what_searching_every_frame_stores(tmp_path, tiny_model):
+def test_following_and_views_in_turn_store_what_searching_and_every_view_on_every_frame_store(tmp_path, tiny_model):
     tables = []
     for period in (0.0, 4.0):
-        pipeline = make_pipeline(tmp_path / str(period), tiny_model, search_period_s=period)
+        pipeline = make_pipeline(tmp_path / str(period), tiny_model, search_period_s=period, rotate_views=period > 0)
         results = [
             pipeline.process(render_frame(960, 540, 4, k / 2, {1} if 6 <= k / 2 < 9 else set()), k / 2)
             for k in range(30)
         ]
         pipeline.finish("completed", 15.0)
-        assert pipeline.store.session(pipeline.session_id).settings["search_period_s"] == period
+        settings = pipeline.store.session(pipeline.session_id).settings
+        assert settings["search_period_s"] == period and settings["views"] == ("rotate" if period else "all")
         searches = sum(r.searched for r in results)
         assert searches == 30 if period == 0 else searches < 10
         tables.append(interval_table(pipeline.store.intervals(pipeline.session_id)))

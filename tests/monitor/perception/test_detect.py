@@ -7,7 +7,7 @@ import pytest
 
 from monitor.demo import face_positions, portrait, render_frame
 from monitor.errors import EngageError
-from monitor.perception.detect import DETECTORS, HaarDetector, YuNetDetector, create_detector
+from monitor.perception.detect import DETECTORS, HaarDetector, YuNetDetector, _grid, create_detector
 
 
 def small_faces_frame(head_sizes: list[int]) -> tuple[np.ndarray, list[tuple[int, int, int]]]:
@@ -94,3 +94,21 @@ def test_missing_or_corrupt_detector_file_is_one_line_exit_2(tmp_path, tiny_mode
     problem = "is missing" if content is None else "could not be loaded (not a YuNet ONNX file)"
     assert done.stderr.strip().splitlines() == [f"engage: error: face detector model {model} {problem}"]
     assert not db.exists()
+
+
+@pytest.mark.parametrize("max_px", [307_200, 210_000])
+def test_a_search_by_parts_finds_the_faces_a_whole_search_finds_small_large_and_across_the_parts(max_px):
+    # heads of 40-300 px: faces of about 20-140 px, some across the middle where the parts meet
+    frame, placed = small_faces_frame([40, 48, 60, 90, 160, 300])
+    whole = YuNetDetector().detect(frame)
+    parts = YuNetDetector(max_input_px=max_px).detect(frame)
+    assert len(whole) == len(parts) == len(placed)
+    for face in parts:
+        best = max(whole, key=lambda other: other.box.iou(face.box))
+        assert best.box.iou(face.box) >= 0.7 and face.landmarks is not None
+        np.testing.assert_allclose(face.landmarks, best.landmarks, atol=0.15 * best.box.w)
+
+
+def test_parts_are_a_grid_of_at_most_the_pixels_asked_for():
+    assert _grid(1280, 720, 307_200) == (2, 2) and _grid(1280, 720, 210_000) == (3, 2)
+    assert _grid(1280, 720, 10) == (3, 3)  # the finest grid when none fits

@@ -32,6 +32,20 @@ def test_card_views_are_averaged(tiny_model):
     np.testing.assert_allclose(classifier.predict(list(crops)), np.mean(plain, axis=0), atol=1e-5)
 
 
+def test_one_view_at_a_time_costs_one_input_a_crop_and_the_views_in_turn_average_to_all_of_them(tiny_model):
+    classifier = ExpressionClassifier(tiny_model)
+    classifier.card.views = ["full", "mirror", "centre90"]
+    crops = list(np.random.default_rng(2).integers(0, 255, (2, 40, 40), dtype=np.uint8))
+    each = [classifier.predict(crops, view) for view in range(3)]
+    np.testing.assert_allclose(
+        classifier.predict(crops, 1),
+        ExpressionClassifier(tiny_model).predict([crop[:, ::-1] for crop in crops]),
+        atol=1e-5,
+    )
+    np.testing.assert_allclose(classifier.predict(crops, 4), each[1], atol=1e-6)  # the index wraps around
+    np.testing.assert_allclose(np.mean(each, axis=0), classifier.predict(crops), atol=1e-5)
+
+
 def test_cards_from_before_views_keep_mirror_averaging(tiny_model, tmp_path):
     card = json.loads(card_path_for(tiny_model).read_text())
     del card["views"]
