@@ -16,6 +16,7 @@ from dash import Dash, html
 from waitress.server import BaseWSGIServer, create_server
 
 from dashboards import callbacks, layout
+from dashboards.presenter import add_presenter
 from monitor.console import info, warn
 from monitor.errors import EngageError
 from monitor.retention import enforce
@@ -51,6 +52,7 @@ def create_app(
 
     app.layout = serve_layout
     callbacks.register(app, store)
+    add_presenter(app.server, store, rooms)
     if password:
         _require_password(app.server, password)
     return app

@@ -25,6 +25,11 @@ from monitor.export import csv_text, default_csv_name, session_table
 from monitor.report import summarize
 from monitor.store import SessionReader
 from monitor.tables import interval_table
+from monitor.usual import Reading, read, usual_level
+
+
+def _against_usual(reading: Reading | None) -> str:
+    return "-" if reading is None else f"{reading.headline} ({reading.difference:+.2f})"
 
 
 def register(app: Dash, store: Callable[[], SessionReader]) -> None:
@@ -139,14 +144,17 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
                 "{i.name} · {i.room} ({i.started_at:%m-%d})" if len(rooms) > 1 else "{i.name} ({i.started_at:%m-%d})"
             )
             figure = compare_figure({label.format(i=i): intervals[i.id] for i in chosen}, window)
-            rows = [(f"{i.name} · {i.room}", shown(i.mean_engagement)) for i in chosen]
-            return figure, summary_cards("Mean engagement", rows, [])
+            readings = {i.id: read(i.mean_engagement, usual_level(s, i, intervals[i.id])) for i in chosen}
+            rows = [
+                (f"{i.name} · {i.room} (index {shown(i.mean_engagement)})", _against_usual(readings[i.id]))
+                for i in chosen
+            ]
+            return figure, summary_cards("Engagement against your usual", rows, [])
         info = chosen[0]
         summary = summarize(intervals[info.id])
+        usual = usual_level(s, info, intervals[info.id])
         cards = [
             ("Duration", format_duration(summary.duration_s)),
-            ("Mean engagement", shown(summary.mean_engagement)),
-            ("Median engagement", shown(summary.median_engagement)),
             *((c.capitalize(), shown(summary.class_shares[c], "{:.0%}")) for c in CLASSES),
             ("Mean attention", shown(summary.mean_attention, "{:.0%}")),
         ]
@@ -158,8 +166,9 @@ def register(app: Dash, store: Callable[[], SessionReader]) -> None:
             at, share = summary.lowest_attention
             lows.append(f"least attention: {format_duration(at)}, {share:.0%} facing front")
         title = f"{info.name} · {info.room} · {info.started_at:%Y-%m-%d %H:%M} · {info.status}"
-        figure = timeline_figure(intervals[info.id], markers, window, title, info.settings.get("min_faces"))
-        return figure, summary_cards(title, cards, lows)
+        figure = timeline_figure(intervals[info.id], markers, window, title, info.settings.get("min_faces"), usual)
+        index = f"mean {shown(summary.mean_engagement)}, median {shown(summary.median_engagement)}"
+        return figure, summary_cards(title, cards, lows, read(summary.mean_engagement, usual), index)
 
     @app.callback(
         Output("download", "data"),

@@ -12,6 +12,7 @@ from plotly.subplots import make_subplots
 
 from monitor.core import CLASS_COLOURS, CLASSES, local_time
 from monitor.store import Marker
+from monitor.usual import AT_USUAL, Usual
 
 ENGAGEMENT_COLOUR = "#2C3E50"
 FACES_COLOUR = "#95A5A6"
@@ -90,9 +91,11 @@ def timeline_figure(
     window: int = 1,
     title: str = "",
     min_faces: int | None = None,
+    usual: Usual | None = None,
 ) -> go.Figure:
     """Engagement, attention and faces (top) and the stacked class shares (bottom) over minutes of lecture time;
-    intervals below the small-group floor (`min_faces`) are gaps, marked along the bottom."""
+    intervals below the small-group floor (`min_faces`) are gaps, marked along the bottom; engagement is drawn
+    against the `usual` level, with a band where it reads as at the usual."""
     fig = make_subplots(
         rows=2,
         cols=1,
@@ -175,6 +178,18 @@ def timeline_figure(
             showarrow=False,
             font={"size": 13, "color": "#34495E"},
             xanchor="left",
+        )
+    if usual is not None:  # after the traces: plotly leaves shapes out of a subplot without any
+        band = {"y0": usual.level - AT_USUAL, "y1": usual.level + AT_USUAL, "row": 1, "col": 1}
+        fig.add_hrect(**band, fillcolor=ENGAGEMENT_COLOUR, opacity=0.08, line_width=0)
+        fig.add_hline(
+            y=usual.level,
+            row=1,
+            col=1,
+            line={"color": ENGAGEMENT_COLOUR, "dash": "dash", "width": 1.5},
+            annotation_text=f"your usual ({usual.basis})",
+            annotation_position="top left",
+            annotation_font={"size": 12, "color": ENGAGEMENT_COLOUR},
         )
     fig.update_yaxes(title_text="engagement, attention (0-1)", range=[0, 1.02], row=1, col=1, secondary_y=False)
     most = float(faces.max()) if faces.notna().any() else 1.0

@@ -7,6 +7,7 @@ from dash import dash_table, dcc, html
 from monitor.console import format_duration
 from monitor.core import local_time
 from monitor.store import RoomState, SessionInfo
+from monitor.usual import Reading
 
 REFRESH_MS = 5000
 ALL_ROOMS = ""  # the room selector's value for every room
@@ -22,6 +23,11 @@ TABLE_COLUMNS = [
 ]
 
 
+USUAL_NOTE = (
+    "Your usual is the median engagement of this room's last lectures (or, for a room's first lectures, of this "
+    "lecture's first ten minutes); within 0.05 of it a lecture reads as at your usual. It is feedback on your "
+    "teaching over time, never a judgement of one student."
+)
 INDEX_NOTE = (
     "Engagement index: the mean over every face seen of p(positive) + ½ p(neutral), from 0 to 1. A calm, attentive "
     "room of neutral faces scores a little under 0.5 (0.39 on the real audience clip engage is tested on, 83% "
@@ -233,8 +239,29 @@ def page(sessions: list[SessionInfo], rooms: list[str], room: str | None, states
     )
 
 
-def summary_cards(title: str, figures: list[tuple[str, str]], lows: list[str]) -> list[html.Div]:
-    cards = [
+def reading_card(reading: Reading | None) -> html.Div:
+    """The lecture's engagement as an instructor reads it: above, at or below their usual, with the difference."""
+    if reading is None:
+        return html.Div(
+            [html.Div("-", className="value"), html.Div("no faces seen yet", className="label")], className="metric"
+        )
+    return html.Div(
+        [html.Div(reading.headline, className="value"), html.Div(f"engagement {reading.detail}", className="label")],
+        className=f"metric reading {reading.word}",
+    )
+
+
+def summary_cards(
+    title: str,
+    figures: list[tuple[str, str]],
+    lows: list[str],
+    reading: Reading | None = None,
+    index: str = "",
+) -> list[html.Div]:
+    """The summary: with `index` (one lecture), its reading against the usual first and the 0-1 index one click
+    away; without (a comparison), the figures alone."""
+    cards = [reading_card(reading)] if index else []
+    cards += [
         html.Div([html.Div(value, className="value"), html.Div(label, className="label")], className="metric")
         for label, value in figures
     ]
@@ -244,8 +271,13 @@ def summary_cards(title: str, figures: list[tuple[str, str]], lows: list[str]) -
                 [html.Div("Revisit", className="label"), html.Ul([html.Li(x) for x in lows])], className="metric lows"
             )
         )
+    details = html.Details(
+        [html.Summary(f"Engagement index (0-1): {index}"), html.P(INDEX_NOTE, className="note index-note")],
+        className="index-details",
+    )
+    note = html.P(USUAL_NOTE, className="note usual-note")
     return [
         html.H2(title, id="summary-title"),
         html.Div(cards, className="metrics"),
-        html.P(INDEX_NOTE, className="note index-note"),
+        *((note, details) if index else ()),
     ]

@@ -111,7 +111,6 @@ class Setting:
     commands: tuple[str, ...] = RECORDING
     flag: str = ""  # default: --key with dashes
     repeat: bool = False  # a list: the flag repeats, the file takes a list, the variable separates with ';'
-    switch_off: bool = False  # a true-by-default switch whose flag turns it off (--no-preview)
 
     @property
     def option(self) -> str:
@@ -156,7 +155,15 @@ SETTINGS = (
     ),
     Setting("room", "room name (default: this machine's name)", socket.gethostname, str, (*RECORDING, "demo", "mark")),
     Setting("source", "camera index, video file or stream URL (default: 0)", "0", str, ("live", "room", "zones")),
-    Setting("preview", "no preview window", True, _switch, ("live", "room"), flag="--no-preview", switch_off=True),
+    Setting("preview", "no preview window", True, _switch, ("live", "room"), flag="--no-preview"),
+    Setting(
+        "presenter",
+        "also open the presenter view (the running lecture in large type, for the lectern or a second screen) in a "
+        "browser; without a display, print its address",
+        False,
+        _switch,
+        ("live",),
+    ),
     Setting("name", "session name (default: source and date)", None),
     Setting("fps", "analyze at most this many frames per second (default: 2)", 2.0, _number(0.1, 30.0)),
     Setting("interval", "seconds per stored aggregate (default: 10)", 10.0, _number(1.0, 3600.0)),
@@ -251,8 +258,9 @@ def add_settings(parser: argparse.ArgumentParser, command: str) -> None:
     """The flags of `command`'s settings, and `--config`. Their argparse defaults are None: `resolve` fills in
     the environment, the file and the defaults."""
     for setting in settings_of(command):
-        if setting.switch_off:
-            parser.add_argument(setting.option, dest=setting.key, action="store_const", const=False, help=setting.help)
+        if setting.parse is _switch:  # the flag turns the default over: --no-preview, --presenter
+            const = not setting.initial()
+            parser.add_argument(setting.option, dest=setting.key, action="store_const", const=const, help=setting.help)
             continue
         parser.add_argument(
             setting.option,

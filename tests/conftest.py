@@ -21,7 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 
 # The tests never read the settings of the machine they run on, nor write into its user's data folder.
-for _name in [name for name in os.environ if name.startswith("ENGAGE_") and name != "ENGAGE_SCREENSHOT"]:
+for _name in [name for name in os.environ if name.startswith("ENGAGE_") and not name.startswith("ENGAGE_SCREENSHOT")]:
     del os.environ[_name]
 os.environ["XDG_DATA_HOME"] = tempfile.mkdtemp(prefix="engage-test-data-")
 

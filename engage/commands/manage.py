@@ -50,12 +50,15 @@ def cmd_sessions(args: argparse.Namespace) -> int:
 def cmd_show(args: argparse.Namespace) -> int:
     from monitor.report import sparkline, summarize
     from monitor.tables import interval_table
+    from monitor.usual import read, usual_level
 
     with open_store(args.db, create=False) as store:
         session = store.resolve(args.session, args.room)
         intervals = interval_table(store.intervals(session.id))
         markers = store.markers(session.id)
+        usual = usual_level(store, session, intervals)
     summary = summarize(intervals)
+    reading = read(summary.mean_engagement, usual)
     zones = session.settings.get("exclude_zones") or []
     floor = session.settings.get("min_faces")
     below = int(intervals["below_min_faces"].sum())
@@ -64,7 +67,8 @@ def cmd_show(args: argparse.Namespace) -> int:
         f"room        {printable(session.room)} (recorded on {printable(session.host)})",
         f"source      {printable(session.source)}",
         f"started     {session.started_at:%Y-%m-%d %H:%M:%S %z}   duration {format_duration(summary.duration_s)}",
-        f"engagement  mean {shown(summary.mean_engagement)}   median {shown(summary.median_engagement)}   "
+        f"engagement  {reading.sentence() if reading else 'no faces seen yet'}",
+        f"            index mean {shown(summary.mean_engagement)}   median {shown(summary.median_engagement)}   "
         "(mean of p_positive + 0.5 p_neutral over faces, 0..1; a calm room of neutral faces is near 0.5)",
         "expressions "
         + "   ".join(f"{c} {shown(summary.class_shares[c], '{:.0%}')}" for c in CLASSES)

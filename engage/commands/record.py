@@ -147,6 +147,41 @@ def _print_finished(store: SessionStore, session_id: int) -> None:
     )
 
 
+@contextmanager
+def presenter_view(args: argparse.Namespace) -> Iterator[None]:
+    """With `--presenter`: a dashboard of this room on a free port of this machine, its presenter view opened in a
+    browser (or its address printed without a display), stopped when the lecture ends."""
+    if not args.presenter:
+        yield
+        return
+    import os
+    import socket
+    import subprocess
+    import sys
+    import webbrowser
+
+    from dashboards.presenter import PATH
+    from monitor.preview import display_available
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    location = args.db.url.render_as_string(hide_password=False)  # in the environment, never on a command line
+    env = {**os.environ, "ENGAGE_DB": location}
+    command = [sys.executable, "-m", "engage", "dashboard", "--port", str(port), "--room", args.room, "--yes"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}{PATH}"
+    try:
+        if display_available() and webbrowser.open(url):
+            info(f"presenter view opened: {url}")
+        else:
+            info(f"presenter view: open {url} in a browser on this machine")
+        yield
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
 def cmd_live(args: argparse.Namespace) -> int:
     from monitor.preview import PreviewWindow, display_available
     from monitor.run import map_large_blocks, run_live
@@ -162,7 +197,7 @@ def cmd_live(args: argparse.Namespace) -> int:
             preview = PreviewWindow(args.exclude_zones)
         else:
             warn("no display found: running without the preview window (pass --no-preview to silence this)")
-    with recording_store(args) as (store, sender):
+    with recording_store(args) as (store, sender), presenter_view(args):
         pipeline = _start_pipeline(args, store, describe(source), runtime)
         stop = "q in the preview or Ctrl-C" if preview else "Ctrl-C"
         until = f"; it ends at {args.until:%H:%M}" if args.until else ""

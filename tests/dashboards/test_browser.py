@@ -153,7 +153,11 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
         summary = summarize(interval_table(store.intervals(1)))
         expected_csv = csv_text(session_table(store, store.session(1)))
     text = browser.find_element(By.ID, "summary").text
-    assert f"{summary.mean_engagement:.2f}" in text and "MEAN ENGAGEMENT" in text.upper()
+    assert "AT YOUR USUAL" in text.upper() and "this lecture's first 10 minutes" in text  # the room's first lecture
+    browser.find_element(By.CSS_SELECTOR, ".index-details summary").click()  # the 0-1 index, one click away
+    wait_for(lambda: "p(positive)" in browser.find_element(By.ID, "summary").text, message="index note")
+    text = browser.find_element(By.ID, "summary").text
+    assert f"mean {summary.mean_engagement:.2f}" in text
     assert "2:00" in text and "REVISIT" in text.upper() and "1:40" in text  # lowest window at 100 s
     attention = next(t for t in graph_traces(browser) if t["name"].startswith("attention"))
     assert [y is None for y in attention["y"]].count(True) == 2 and "MEAN ATTENTION" in text.upper()
@@ -176,6 +180,35 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
     row_checkbox(browser, "Geometry").click()
     traces = wait_for(lambda: (t := graph_traces(browser)) and len(t) == 2 and t, message="two compared sessions")
     assert {t["name"].split(" · ")[0] for t in traces} == {"Algebra week 1", "Geometry week 1"}  # across rooms
+
+
+def test_the_presenter_view_follows_the_running_lecture_in_large_type(dashboard, browser, database, tmp_path):
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(1280, 800)
+    browser.get(dashboard + "presenter/")
+    wait_for(lambda: "No lecture is running" in browser.find_element(By.ID, "presenter").text, message="nothing")
+    with open_store(database) as store:  # this test process is alive, so the session stays `running`
+        live = store.create_session(
+            "Live lecture", "camera 0", {"min_faces": 3}, datetime.now(UTC) + timedelta(days=3), room=ROOM, host="t"
+        )
+        for i in range(60):  # calm for eight minutes, then a drift in the last two
+            store.add_interval(live, aggregate(i, 0.42 if i < 48 else 0.22, faces=6.0, attention=0.8))
+    presenter = wait_for(
+        lambda: (e := browser.find_element(By.ID, "presenter")) and "Below your usual" in e.text and e,
+        timeout=30,
+        message="the running lecture, read against its usual",
+    )
+    assert ROOM in presenter.text and "lecture 10:00" in presenter.text and "6\nfaces" in presenter.text
+    assert "drifted below its level of this lecture" in presenter.text
+    size = browser.execute_script(
+        "return parseFloat(getComputedStyle(document.querySelector('.presenter-reading')).fontSize)"
+    )
+    assert size >= 60  # readable from the back of a room
+    wait_for(lambda: browser.find_elements(By.CSS_SELECTOR, ".presenter-trend .scatterlayer .trace"), message="trend")
+    browser.save_screenshot(str(tmp_path / "presenter.png"))
+    if os.environ.get("ENGAGE_SCREENSHOT_PRESENTER"):
+        shutil.copy(tmp_path / "presenter.png", os.environ["ENGAGE_SCREENSHOT_PRESENTER"])
 
 
 def test_the_room_selector_shows_one_rooms_lectures(dashboard, browser):

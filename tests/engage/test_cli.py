@@ -5,6 +5,8 @@ import signal
 import sqlite3
 import subprocess
 import sys
+import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -58,6 +60,27 @@ def test_live_on_a_file_without_display_falls_back_to_headless(tmp_path, tiny_mo
         assert (
             interval_table(store.intervals(session.id))["frames"].sum() >= 15
         )  # 12 s of video at 2 fps, real-time pacing
+
+
+def test_live_with_the_presenter_view_serves_it_while_the_lecture_runs_and_stops_it_after(tmp_path, lecture_video):
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    command = [sys.executable, "-m", "engage.cli", "live", "--source", str(lecture_video), "--presenter"]
+    process = subprocess.Popen(
+        [*command, "--db", str(tmp_path / "s.db"), "--room", "B12"], stderr=subprocess.PIPE, text=True, env=env
+    )
+    lines = iter(process.stderr.readline, "")
+    url = next(line for line in lines if "presenter view" in line).split("open ")[1].split()[0]
+    page = ""
+    for _ in range(100):
+        try:
+            page = urllib.request.urlopen(url, timeout=2).read().decode()
+            break
+        except OSError:
+            time.sleep(0.2)
+    assert "engage · presenter" in page and url.endswith("/presenter/")
+    assert process.wait(timeout=60) == 0
+    with pytest.raises(OSError):  # the lecture ended, and its presenter view with it
+        urllib.request.urlopen(url, timeout=2)
 
 
 def test_sigkill_keeps_closed_intervals_and_marks_the_session_interrupted(tmp_path, tiny_model, lecture_video):
