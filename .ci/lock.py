@@ -15,7 +15,7 @@ import tomllib
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-EXTRAS = ("test", "train")
+EXTRAS = ("test", "train", "cluster")
 
 
 def requirements() -> list[str]:

@@ -87,6 +87,13 @@ def _views(text: str) -> str:
     return text.strip().lower()
 
 
+def _cluster(text: str) -> str:
+    address = text.strip()
+    if not address or " " in address:
+        raise EngageError(f"must be a scheduler address such as tcp://HOST:8786, got {text!r}")
+    return address if "://" in address else f"tcp://{address}"
+
+
 def _search_period_default() -> float:
     from monitor.perception.follow import FollowSettings  # OpenCV: loaded only when a command runs
 
@@ -189,6 +196,14 @@ SETTINGS = (
         "frame",
         "rotate",
         _views,
+    ),
+    Setting(
+        "cluster",
+        "analyze on a Dask cluster: its scheduler's address (tcp://HOST:8786); each recording is one task, every "
+        "worker writes to the central --db and must read the recordings at the same path (default: this machine)",
+        None,
+        _cluster,
+        ("analyze",),
     ),
     Setting("model", "an .onnx model with its .json card (default: bundled)", None, Path, (*RECORDING, "classify")),
     Setting("detector", "face detector: yunet (default) or haar", "yunet", str, (*RECORDING, "classify")),

@@ -21,7 +21,15 @@ from monitor.errors import EngageError
 from monitor.perception.detect import FaceDetector, YuNetDetector, create_detector
 from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
-from monitor.store import NewerSchema, SessionStore, SqlStore, StoreLocation, StoreUnavailable, open_store
+from monitor.store import (
+    NewerSchema,
+    SessionReader,
+    SessionStore,
+    SqlStore,
+    StoreLocation,
+    StoreUnavailable,
+    open_store,
+)
 from monitor.store.outbox import Sender
 from monitor.text import printable
 from monitor.types import IntervalAggregate
@@ -214,6 +222,10 @@ def cmd_analyze(args: argparse.Namespace) -> int:
     videos = videos_in(Path(v) for v in args.videos)
     if not videos:
         raise EngageError(f"no video file in {', '.join(args.videos)}")
+    if args.cluster:
+        from engage.commands.cluster import analyze_on_cluster
+
+        return analyze_on_cluster(args, videos)
     if len(videos) > 1:
         return _analyze_batch(args, videos)
     args.jobs = 1  # one recording: its classifier takes every core
@@ -268,22 +280,10 @@ class Outcome:
     error: str = ""
 
 
-def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
-    """Analyze many recordings, `--jobs` at a time, under one progress bar; a file that fails is one line in the
-    summary and never stops the others. Exit 2 if any failed."""
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    from rich.table import Table
-    from rich.text import Text
-
-    from monitor.console import output, progress_bar
-    from monitor.run import STOP_REQUESTED, run_analyze, stop_signals_as_interrupt
+def recording_lengths(videos: list[Path]) -> dict[Path, float]:
+    """Each recording's length in seconds (0 where it cannot be read: its own job reports why)."""
     from monitor.source import open_video
 
-    if args.name or args.started_at:
-        raise EngageError("--name and --started-at name one recording; give one file, or neither")
-    _runtime(args)  # a bad model or detector: one line before anything starts
     lengths = {}
     for video in videos:
         try:
@@ -291,7 +291,24 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
             lengths[video] = recording.duration_s
             recording.close()
         except EngageError:
-            lengths[video] = 0.0  # reported by its own job
+            lengths[video] = 0.0
+    return lengths
+
+
+def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
+    """Analyze many recordings, `--jobs` at a time, under one progress bar; a file that fails is one line in the
+    summary and never stops the others. Exit 2 if any failed."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from monitor.console import progress_bar
+    from monitor.run import STOP_REQUESTED, run_analyze, stop_signals_as_interrupt
+    from monitor.source import open_video
+
+    if args.name or args.started_at:
+        raise EngageError("--name and --started-at name one recording; give one file, or neither")
+    _runtime(args)  # a bad model or detector: one line before anything starts
+    lengths = recording_lengths(videos)
     outcomes = {video: Outcome(video) for video in videos}
     lock = threading.Lock()
     STOP_REQUESTED.clear()
@@ -318,19 +335,29 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
 
             with ThreadPoolExecutor(max_workers=args.jobs, thread_name_prefix="engage-analyze") as pool:
                 list(pool.map(analyze, videos))
-        view = Table("file", "session", "duration", "engagement", "result")
-        for outcome in outcomes.values():
-            session = store.session(outcome.session) if outcome.session else None
-            view.add_row(
-                Text(printable(outcome.video.name)),
-                str(outcome.session or "-"),
-                format_duration(session.duration_s) if session else "-",
-                shown(session.mean_engagement) if session else "-",
-                Text(printable(outcome.error or (session.status if session else "-"))),
-            )
+        return report_batch(store, list(outcomes.values()))
+
+
+def report_batch(store: SessionReader, outcomes: list[Outcome]) -> int:
+    """The summary table of a batch and its closing line; an EngageError naming the recordings that failed."""
+    from rich.table import Table
+    from rich.text import Text
+
+    from monitor.console import output
+
+    view = Table("file", "session", "duration", "engagement", "result")
+    for outcome in outcomes:
+        session = store.session(outcome.session) if outcome.session else None
+        view.add_row(
+            Text(printable(outcome.video.name)),
+            str(outcome.session or "-"),
+            format_duration(session.duration_s) if session else "-",
+            shown(session.mean_engagement) if session else "-",
+            Text(printable(outcome.error or (session.status if session else "-"))),
+        )
     output.print(view)
-    failed = [o for o in outcomes.values() if o.error]
-    info(f"{len(videos) - len(failed)} of {len(videos)} recording(s) analyzed; stored in {store.location}")
+    failed = [o for o in outcomes if o.error]
+    info(f"{len(outcomes) - len(failed)} of {len(outcomes)} recording(s) analyzed; stored in {store.location}")
     if failed:
         raise EngageError(f"{len(failed)} recording(s) failed: {', '.join(o.video.name for o in failed)}")
     return 0
