@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -54,3 +55,13 @@ def intervals(engagement: list[float | None]) -> pd.DataFrame:
             "attention": [np.nan] * n,
         }
     )
+
+
+def taught(path: Path, moment: datetime) -> Path:
+    """The recording with `moment` as its MP4 creation time (the mvhd box; OpenCV writes zero there)."""
+    data = bytearray(path.read_bytes())
+    box = data.index(b"mvhd")
+    assert data[box + 4] == 0  # version 0: 32-bit seconds since 1904
+    data[box + 8 : box + 12] = int((moment - datetime(1904, 1, 1, tzinfo=UTC)).total_seconds()).to_bytes(4, "big")
+    path.write_bytes(bytes(data))
+    return path

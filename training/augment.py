@@ -1,12 +1,11 @@
-"""Training-time augmentation and sample weighting, on batches of grey faces."""
+"""Training-time augmentation and sample weighting, on batches of grey faces: Keras layers, NumPy and OpenCV, so the
+same on every Keras backend."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+import cv2
 import keras
 import numpy as np
-import tensorflow as tf
 
 from monitor.core import CLASSES
 from monitor.perception.model import resized
@@ -35,27 +34,26 @@ def augmenter(erase: float = 0.0) -> keras.Sequential:
     )
 
 
-def shrink(share: float, jpeg: int = 0, smallest: int = 20, largest: int = 40) -> Callable[..., tuple[tf.Tensor, ...]]:
-    """A batch map that shrinks `share` of the faces to a random smallest-largest px (area) and upscales them back
-    (bilinear), as a back-row face reaches the model; one size per batch, so it is a single resize. With `jpeg` > 0
-    the small faces are JPEG-compressed first, at one random quality from `jpeg` to 95 per batch, as a webcam's or a
-    video's compressed frame leaves them."""
-
-    def compressed(faces: tf.Tensor) -> tf.Tensor:
-        quality = tf.random.uniform([], jpeg, 96, tf.int32)
-        grey = tf.cast(tf.clip_by_value(tf.round(faces), 0, 255), tf.uint8)
-        return tf.cast(tf.map_fn(lambda face: tf.image.adjust_jpeg_quality(face, quality), grey), tf.float32)
-
-    def apply(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        px = tf.random.uniform([], smallest, largest + 1, tf.int32)
-        small = tf.image.resize(x, [px, px], method="area")
-        if jpeg:
-            small = compressed(small)
-        small = tf.image.resize(small, tf.shape(x)[1:3], method="bilinear")
-        chosen = tf.random.uniform([tf.shape(x)[0], 1, 1, 1]) < share
-        return tf.where(chosen, small, x), y, w
-
-    return apply
+def shrink(
+    faces: np.ndarray, rng: np.random.Generator, share: float, jpeg: int = 0, smallest: int = 20, largest: int = 40
+) -> np.ndarray:
+    """A batch (N, size, size, 1) whose `share` of faces are shrunk to a random smallest-largest px (area) and
+    upscaled back (bilinear), as a back-row face reaches the model; one size per batch. With `jpeg` > 0 the small
+    faces are JPEG-compressed first, at one random quality from `jpeg` to 95 per batch, as a webcam's or a video's
+    compressed frame leaves them. NumPy and OpenCV: the same on every Keras backend."""
+    px = int(rng.integers(smallest, largest + 1))
+    quality = int(rng.integers(jpeg, 96)) if jpeg else 0
+    size = faces.shape[1]
+    out = faces.copy()
+    for k in np.flatnonzero(rng.random(len(faces)) < share):
+        small = cv2.resize(faces[k, ..., 0], (px, px), interpolation=cv2.INTER_AREA)
+        if quality:
+            grey = np.clip(np.round(small), 0, 255).astype(np.uint8)
+            small = cv2.imdecode(
+                cv2.imencode(".jpg", grey, [cv2.IMWRITE_JPEG_QUALITY, quality])[1], cv2.IMREAD_GRAYSCALE
+            )
+        out[k, ..., 0] = cv2.resize(small.astype(np.float32), (size, size), interpolation=cv2.INTER_LINEAR)
+    return out
 
 
 def sample_weights(labels: np.ndarray, mode: str) -> np.ndarray:
@@ -69,19 +67,15 @@ def sample_weights(labels: np.ndarray, mode: str) -> np.ndarray:
     return (weights / weights.mean())[labels].astype(np.float32)
 
 
-def mixup(alpha: float) -> Callable[[tf.Tensor, tf.Tensor, tf.Tensor], tuple[tf.Tensor, tf.Tensor, tf.Tensor]]:
-    """A batch map blending each image with a batch-mate by a Beta(alpha, alpha) share, and its target and weight."""
+def mixup(
+    x: np.ndarray, y: np.ndarray, w: np.ndarray, rng: np.random.Generator, alpha: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each image blended with a batch-mate by a Beta(alpha, alpha) share, and its target and weight likewise."""
+    share = rng.beta(alpha, alpha, len(x)).astype(np.float32)
+    mate = rng.permutation(len(x))
 
-    def mix(x: tf.Tensor, y: tf.Tensor, w: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
-        n = tf.shape(x)[0]
-        a, b = tf.random.gamma([n], alpha), tf.random.gamma([n], alpha)
-        share = a / (a + b)
-        mate = tf.random.shuffle(tf.range(n))
+    def blend(t: np.ndarray) -> np.ndarray:
+        s = share.reshape(-1, *[1] * (t.ndim - 1))
+        return (s * t + (1 - s) * t[mate]).astype(np.float32)
 
-        def blend(t: tf.Tensor) -> tf.Tensor:
-            s = tf.reshape(tf.cast(share, t.dtype), [-1] + [1] * (len(t.shape) - 1))
-            return s * t + (1 - s) * tf.gather(t, mate)
-
-        return blend(x), blend(y), blend(w)
-
-    return mix
+    return blend(x), blend(y), blend(w)

@@ -12,6 +12,8 @@ from typing import Any, get_args, get_type_hints
 
 from monitor.errors import EngageError
 
+TRAINED_ON = "trained-on.json"  # in a run folder: the Keras backend and machine that trained it
+
 
 def option(default: Any = MISSING, help: str = "", *, flag: str = "", **cli: Any) -> Any:
     """A TrainConfig field that carries its own `engage train` option: flag (default: the name with dashes), help

@@ -1,9 +1,9 @@
-"""The training and validation sets of a run as tf.data pipelines, with their label targets."""
+"""The training and validation sets of a run as NumPy batches (a Keras `PyDataset`), with their label targets."""
 
 from __future__ import annotations
 
+import keras
 import numpy as np
-import tensorflow as tf
 
 from monitor.core import CLASSES
 from training.augment import augmenter, mixup, resize_all, sample_weights, shrink
@@ -16,34 +16,49 @@ def head_targets(data: LabelledImages, head: str) -> np.ndarray:
     return data.emotions if head == "emotions" else data.targets
 
 
-def make_datasets(train: LabelledImages, val: LabelledImages, config: TrainConfig) -> tuple[tf.data.Dataset, ...]:
-    x_train = resize_all(train.images, config.input_size)
-    x_val = resize_all(val.images, config.input_size)
-    weights = sample_weights(train.labels, config.class_weights)
-    augment = augmenter(config.erase)
-    train_ds = (
-        tf.data.Dataset.from_tensor_slices((x_train, head_targets(train, config.head), weights))
-        .shuffle(len(x_train), seed=config.seed, reshuffle_each_iteration=True)
-        .batch(config.batch_size, drop_remainder=True)
-        .map(
-            lambda x, y, w: (augment(tf.cast(x, tf.float32), training=True), y, w),
-            num_parallel_calls=tf.data.AUTOTUNE,
-        )
-    )
-    if config.shrink:
-        train_ds = train_ds.map(shrink(config.shrink, config.shrink_jpeg), num_parallel_calls=tf.data.AUTOTUNE)
-    if config.mixup:
-        train_ds = train_ds.map(mixup(config.mixup), num_parallel_calls=tf.data.AUTOTUNE)
-    train_ds = train_ds.prefetch(tf.data.AUTOTUNE)
-    val_ds = (
-        tf.data.Dataset.from_tensor_slices((x_val, head_targets(val, config.head)))
-        .batch(256)
-        .map(lambda x, y: (tf.cast(x, tf.float32), y))
-        .prefetch(tf.data.AUTOTUNE)
-    )
-    if config.max_steps:
-        train_ds = train_ds.take(config.max_steps)
-    return train_ds, val_ds
+class TrainingBatches(keras.utils.PyDataset):
+    """Shuffled, augmented training batches as NumPy arrays (x, targets, weights), for any Keras backend.
+
+    The order and the shrinking and mixing draws come from the run's seed and the epoch, so a resumed run follows the
+    schedule of an uninterrupted one; the Keras augmentation layers draw from Keras's own seeded generator."""
+
+    def __init__(self, data: LabelledImages, config: TrainConfig, first_epoch: int = 0) -> None:
+        super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
+        self.x = resize_all(data.images, config.input_size)
+        self.y = head_targets(data, config.head).astype(np.float32)
+        self.w = sample_weights(data.labels, config.class_weights)
+        self.config = config
+        self.augment = augmenter(config.erase)
+        self.epoch = first_epoch
+        self.order = self._shuffled()
+
+    def _shuffled(self) -> np.ndarray:
+        return np.random.default_rng([self.config.seed, self.epoch]).permutation(len(self.x))
+
+    def __len__(self) -> int:
+        batches = len(self.x) // self.config.batch_size
+        return min(batches, self.config.max_steps) if self.config.max_steps else batches
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        size = self.config.batch_size
+        chosen = self.order[index * size : (index + 1) * size]
+        rng = np.random.default_rng([self.config.seed, self.epoch, index])
+        x = keras.ops.convert_to_numpy(self.augment(self.x[chosen].astype(np.float32), training=True))
+        y, w = self.y[chosen], self.w[chosen]
+        if self.config.shrink:
+            x = shrink(x, rng, self.config.shrink, self.config.shrink_jpeg)
+        if self.config.mixup:
+            x, y, w = mixup(x, y, w, rng, self.config.mixup)
+        return x.astype(np.float32), y, w
+
+    def on_epoch_end(self) -> None:
+        self.epoch += 1
+        self.order = self._shuffled()
+
+
+def validation_arrays(val: LabelledImages, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The validation faces at the model's size and their targets."""
+    return resize_all(val.images, config.input_size).astype(np.float32), head_targets(val, config.head)
 
 
 def load_training_data(config: TrainConfig) -> tuple[LabelledImages, LabelledImages, list[dict]]:

@@ -20,7 +20,7 @@ import tensorflow as tf
 from monitor.errors import EngageError
 from monitor.perception.model import DEFAULT_MODEL_NAME, ModelCard, card_path_for
 from training.augment import resize_all
-from training.config import TrainConfig
+from training.config import TRAINED_ON, TrainConfig
 from training.data import LabelledImages
 from training.datasets import class_matrix
 from training.labels import LabelMapping
@@ -72,11 +72,18 @@ def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: lis
         input_size=config.input_size,
         mapping=LabelMapping.parse(config.mapping).mapping,
         architecture=config.describe(),
-        training=asdict(config) | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv")},
+        training=asdict(config)
+        | {"best_val_accuracy": best_val_accuracy(config.out / "history.csv"), "trained_on": trained_on(config.out)},
         data={"fingerprints": fingerprints, "train_images": len(train_set.images), "val_images": val_images},
     )
     (config.out / "config.json").write_text(json.dumps(card.training, indent=2, default=str))
     return export_model(best_model(config), card, config.out, train_set.images)
+
+
+def trained_on(out: Path) -> dict:
+    """The Keras backend and machine that trained a run (its trained-on.json); empty for runs from before it."""
+    path = out / TRAINED_ON
+    return json.loads(path.read_text()) if path.is_file() else {}
 
 
 def best_model(config: TrainConfig) -> keras.Model:

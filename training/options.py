@@ -34,6 +34,13 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             help="continue a stopped run from its last epoch's checkpoint, with the settings and stages it started "
             "with (its run.json)",
         )
+        parser.add_argument(
+            "--export",
+            type=Path,
+            metavar="RUN",
+            help="export a run trained on another Keras backend (KERAS_BACKEND=jax, e.g. on a GPU machine without "
+            "TensorFlow): its best checkpoints as int8 ONNX and cards",
+        )
     elif command == "combine":
         parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")
         parser.add_argument("--out", type=Path, required=True, help="folder for the combined model and its card")
@@ -91,8 +98,14 @@ def train_config(args: argparse.Namespace) -> TrainConfig:
 
 def run_train(args: argparse.Namespace) -> int:
     from training.config import Stage
-    from training.train import record_run, resumed_run, train, train_stages
+    from training.train import export_trained, record_run, resumed_run, train, train_stages
 
+    if args.export:
+        if args.data or args.stages or args.resume:
+            raise EngageError("--export turns a finished run into the model; give no --data, --stages or --resume")
+        model = export_trained(args.export)
+        print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
+        return 0
     if args.resume:
         if args.data or args.stages:
             raise EngageError("--resume continues a run with the settings it started with; give no --data or --stages")
@@ -107,6 +120,9 @@ def run_train(args: argparse.Namespace) -> int:
             raise EngageError(f"{absent[0]}: no such file or folder")
         record_run(config, stages)
     model = train_stages(config, stages) if stages else train(config)
+    if model.suffix == ".keras":
+        print(f"trained {config.out}; export it where TensorFlow is: engage train --export {config.out}")
+        return 0
     print(f"model written to {model} (+ {model.with_suffix('.json').name}, int8 variant, history.png)")
     return 0
 

@@ -5,22 +5,22 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, replace
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
-import tensorflow as tf
 
 from monitor.errors import EngageError
-from training.config import Stage, TrainConfig
+from training.config import TRAINED_ON, Stage, TrainConfig
 from training.data import load_dataset
-from training.datasets import class_matrix, load_training_data, make_datasets
+from training.datasets import TrainingBatches, class_matrix, load_training_data, validation_arrays
 from training.distil import append_aux_targets, blend_labels, distil, load_teachers
-from training.export import export_run
 from training.labels import LabelMapping
 from training.model import AUX_HEAD, backbone_of, build_model, head_of
 
@@ -52,24 +52,23 @@ class EpochProgress(keras.callbacks.Callback):
         )
 
 
-def class_accuracy(class_matrix: np.ndarray) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+def class_accuracy(class_matrix: np.ndarray) -> Callable[[Any, Any], Any]:
     """Accuracy over the 3 classes of the main head, whose outputs the (outputs, 3) matrix sums into the classes
     (an auxiliary head's outputs follow them and are left out)."""
-    matrix = tf.constant(class_matrix, tf.float32)
+    matrix = class_matrix.astype(np.float32)
     width = len(class_matrix)
 
-    def accuracy(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
-        return keras.metrics.categorical_accuracy(
-            tf.matmul(y_true[:, :width], matrix), tf.matmul(y_pred[:, :width], matrix)
-        )
+    def accuracy(y_true: Any, y_pred: Any) -> Any:
+        summed = (keras.ops.matmul(y_true[:, :width], matrix), keras.ops.matmul(y_pred[:, :width], matrix))
+        return keras.metrics.categorical_accuracy(*summed)
 
     return accuracy
 
 
-def heads_crossentropy(main_outputs: int, aux_weight: float) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
+def heads_crossentropy(main_outputs: int, aux_weight: float) -> Callable[[Any, Any], Any]:
     """Cross-entropy of the main head (the first `main_outputs`) plus `aux_weight` times the auxiliary head's."""
 
-    def loss(y_true: tf.Tensor, y_pred: tf.Tensor) -> tf.Tensor:
+    def loss(y_true: Any, y_pred: Any) -> Any:
         main = keras.losses.categorical_crossentropy(y_true[:, :main_outputs], y_pred[:, :main_outputs])
         aux = keras.losses.categorical_crossentropy(y_true[:, main_outputs:], y_pred[:, main_outputs:])
         return main + aux_weight * aux
@@ -147,8 +146,8 @@ def train(config: TrainConfig) -> Path:
         train_set, matched = append_aux_targets(train_set, second.subset("train"))
         val_set, _ = append_aux_targets(val_set, second.subset("val"))
         print(f"auxiliary head learns {second.source} on {matched} training faces", flush=True)
-    train_ds, val_ds = make_datasets(train_set, val_set, config)
-    steps = config.max_steps or len(train_set.images) // config.batch_size
+    batches = TrainingBatches(train_set, config, first_epoch=len(earlier))
+    steps = len(batches)
     matrix = class_matrix(config)
     model = initial_model(config, outputs=len(matrix))
     if config.schedule == "cosine":
@@ -163,7 +162,7 @@ def train(config: TrainConfig) -> Path:
         ),
         loss=heads_crossentropy(len(matrix), config.aux_weight) if config.aux_labels else "categorical_crossentropy",
         metrics=[class_accuracy(matrix)],
-        jit_compile=False,  # XLA measured 4.7x slower on this CPU
+        jit_compile=keras.backend.backend() == "jax",  # XLA measured 4.7x slower on this CPU under TensorFlow
     )
     best = config.out / "best.keras"
     if earlier and not fitted:
@@ -184,14 +183,35 @@ def train(config: TrainConfig) -> Path:
     if config.schedule == "plateau":
         callbacks.append(keras.callbacks.ReduceLROnPlateau(monitor="val_accuracy", mode="max", factor=0.3, patience=4))
     if not fitted:  # a run killed while it exported goes straight to the export
+        record_machine(config.out)
         model.fit(
-            train_ds,
-            validation_data=val_ds,
+            batches,
+            validation_data=validation_arrays(val_set, config),
+            validation_batch_size=256,
             epochs=config.epochs,
             callbacks=callbacks,
             verbose=1 if sys.stdout.isatty() else 0,
         )
+    if keras.backend.backend() != "tensorflow":
+        print(f"{config.out}: trained; `engage train --export RUN` exports it where TensorFlow is", flush=True)
+        return config.out / "best.keras"
+    from training.export import export_run  # TensorFlow's converter: on the TensorFlow side only
+
     return export_run(config, train_set, fingerprints, len(val_set.images))
+
+
+def record_machine(out: Path) -> None:
+    """Which Keras backend and machine train the run (`trained-on.json`): the card names them."""
+    import platform
+
+    devices = [str(d) for d in keras.distribution.list_devices()]
+    machine = {
+        "backend": keras.backend.backend(),
+        "host": platform.node(),
+        "cpu_cores": os.cpu_count(),
+        "devices": devices,
+    }
+    (out / TRAINED_ON).write_text(json.dumps(machine, indent=2))
 
 
 def _rewrite_history(history: Path, epochs: int) -> None:
@@ -236,7 +256,27 @@ def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:
         else:
             train(replace(config, out=out, init_from=init_from, **asdict(stage)))
         init_from = out / "best.keras"
-    return out / "model.onnx"
+    return out / "model.onnx" if keras.backend.backend() == "tensorflow" else init_from
+
+
+def export_trained(run: Path) -> Path:
+    """Export a run trained where TensorFlow is not (Keras on JAX, on a lent GPU): each stage's best checkpoint
+    not exported yet becomes model.onnx, model-int8.onnx and their cards, naming the backend and machine that
+    trained it. The last stage's model."""
+    from training.export import export_run
+
+    config, stages = resumed_run(run)
+    train_set, val_set, fingerprints = load_training_data(config)
+    folders = [run / f"stage{n}-{stage.input_size}px" for n, stage in enumerate(stages, start=1)]
+    steps = [replace(config, out=out, **asdict(stage)) for out, stage in zip(folders, stages, strict=True)] or [config]
+    model = run / "model.onnx"
+    for step in steps:
+        if not (step.out / "best.keras").is_file():
+            raise EngageError(f"{step.out}: not trained yet (no best.keras); resume the run first")
+        model = step.out / "model.onnx"
+        if not (step.out / "model.json").is_file():
+            model = export_run(step, train_set, fingerprints, len(val_set.images))
+    return model
 
 
 def initial_model(config: TrainConfig, outputs: int) -> keras.Model:

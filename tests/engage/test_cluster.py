@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -18,56 +17,11 @@ from engage.commands.cluster import _unreadable
 from monitor.demo import write_video
 from monitor.store import open_store
 from tests.conftest import run_engage
-from tests.factories import START
+from tests.factories import START, taught
+from tests.local_dask import LocalDask, free_port
 
 pytest.importorskip("distributed", reason="needs the cluster extra: pip install 'engage[cluster]'")
 pytestmark = pytest.mark.slow
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def start(*command: str) -> subprocess.Popen:
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2"}
-    env.pop("DISPLAY", None)
-    return subprocess.Popen(
-        [sys.executable, "-m", *command], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
-    )
-
-
-class LocalDask:
-    """A scheduler and worker processes (no nanny: a killed worker stays dead) on 127.0.0.1."""
-
-    def __init__(self, workers: int = 2) -> None:
-        port = free_port()
-        self.address = f"tcp://127.0.0.1:{port}"
-        self.scheduler = start(
-            "distributed.cli.dask_scheduler", "--host", "127.0.0.1", "--port", str(port), "--dashboard-address", ":0"
-        )
-        worker = (
-            "distributed.cli.dask_worker",
-            self.address,
-            "--nthreads",
-            "1",
-            "--no-nanny",
-            "--dashboard-address",
-            ":0",
-            "--host",
-            "127.0.0.1",
-        )
-        self.workers = [start(*worker) for _ in range(workers)]
-        from distributed import Client
-
-        with Client(self.address, timeout=30) as client:
-            client.wait_for_workers(workers, timeout=60)
-
-    def close(self) -> None:
-        for process in [*self.workers, self.scheduler]:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture
@@ -75,16 +29,6 @@ def dask_cluster() -> Iterator[LocalDask]:
     cluster = LocalDask()
     yield cluster
     cluster.close()
-
-
-def taught(path: Path, moment: datetime) -> Path:
-    """The recording with `moment` as its MP4 creation time (the mvhd box; OpenCV writes zero there)."""
-    data = bytearray(path.read_bytes())
-    box = data.index(b"mvhd")
-    assert data[box + 4] == 0  # version 0: 32-bit seconds since 1904
-    data[box + 8 : box + 12] = int((moment - datetime(1904, 1, 1, tzinfo=UTC)).total_seconds()).to_bytes(4, "big")
-    path.write_bytes(bytes(data))
-    return path
 
 
 @pytest.fixture
