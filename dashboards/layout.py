@@ -24,7 +24,7 @@ TABLE_COLUMNS = [
 
 
 USUAL_NOTE = (
-    "Your usual is the median engagement of this room's last lectures (or, for a room's first lectures, of this "
+    "Your usual is the median engagement of this room's last lectures (or, for a room's first lecture, of this "
     "lecture's first ten minutes); within 0.05 of it a lecture reads as at your usual. It is feedback on your "
     "teaching over time, never a judgement of one student."
 )

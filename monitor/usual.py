@@ -2,9 +2,9 @@
 
 A calm, attentive room of neutral faces has an index a little under 0.5, which anyone reads as failing. What an
 instructor can act on is whether this lecture runs above, at or below their own usual: the median of the room's
-last USUAL_LECTURES finished lectures (at least MIN_EARLIER of them), or, for the first lectures of a room, the
-first OPENING_S of this lecture. Within AT_USUAL of it the room reads as "at your usual". The stored index and
-shares are unchanged: this is only how they are shown.
+last USUAL_LECTURES finished lectures, or, for the first lecture of a room, the first OPENING_S of this lecture.
+Within AT_USUAL of it the room reads as "at your usual". The stored index and shares are unchanged: this is only
+how they are shown.
 """
 
 from __future__ import annotations
@@ -19,7 +19,6 @@ from monitor.store import SessionReader
 from monitor.store.records import SessionInfo
 
 USUAL_LECTURES = 10  # the usual level is the median over at most this many earlier lectures of the room
-MIN_EARLIER = 3  # fewer earlier lectures than this: the lecture's own opening minutes are the reference
 OPENING_S = 600.0  # the opening that stands in for earlier lectures
 AT_USUAL = 0.05  # within this of the usual level (on the 0-1 index) a lecture reads as at the usual
 
@@ -73,19 +72,21 @@ def weighted_engagement(intervals: pd.DataFrame) -> float | None:
 
 
 def usual_level(store: SessionReader, session: SessionInfo, intervals: pd.DataFrame) -> Usual | None:
-    """The usual level `session` is read against: its room's earlier finished lectures, else its own opening
-    (`intervals` is its interval table); None when neither has faces yet."""
+    """The usual level `session` is read against: the median of its room's earlier finished lectures, else (a room's
+    first lecture) its own opening (`intervals` is its interval table); None when neither has faces yet."""
     earlier = [
         other.mean_engagement
         for other in store.sessions(session.room, USUAL_LECTURES * 3)
         if other.started_at < session.started_at and other.status == "completed" and other.mean_engagement is not None
     ][:USUAL_LECTURES]
-    if len(earlier) >= MIN_EARLIER:
+    if len(earlier) == 1:
+        return Usual(earlier[0], "this room's one earlier lecture")
+    if earlier:
         return Usual(statistics.median(earlier), f"the median of this room's last {len(earlier)} lectures")
     opening = weighted_engagement(intervals[intervals["offset_s"] < OPENING_S])
     if opening is None:
         return None
-    return Usual(opening, f"this lecture's first {OPENING_S / 60:.0f} minutes")
+    return Usual(opening, f"this lecture's first {OPENING_S / 60:.0f} minutes (the room's first lecture)")
 
 
 def read(value: float | None, usual: Usual | None) -> Reading | None:

@@ -153,7 +153,7 @@ def test_dashboard_in_chromium(dashboard, browser, database, tmp_path):
         summary = summarize(interval_table(store.intervals(1)))
         expected_csv = csv_text(session_table(store, store.session(1)))
     text = browser.find_element(By.ID, "summary").text
-    assert "AT YOUR USUAL" in text.upper() and "this lecture's first 10 minutes" in text  # the room's first lecture
+    assert "AT YOUR USUAL" in text.upper() and "this lecture's first 10 minutes (the room's first lecture)" in text
     browser.find_element(By.CSS_SELECTOR, ".index-details summary").click()  # the 0-1 index, one click away
     wait_for(lambda: "p(positive)" in browser.find_element(By.ID, "summary").text, message="index note")
     text = browser.find_element(By.ID, "summary").text

@@ -35,13 +35,16 @@ def test_a_room_of_neutral_faces_reads_at_your_usual_not_as_a_failure(tmp_path):
     assert now.sentence() == "at your usual: 0.02 below 0.41, the median of this room's last 4 lectures"
 
 
-def test_a_rooms_first_lectures_read_against_their_own_opening_minutes(tmp_path):
+def test_a_rooms_first_lecture_reads_against_its_own_opening_minutes_and_the_second_against_the_first(tmp_path):
     with open_store(tmp_path / "s.db") as store:
         first = lecture(store, 0, [0.40] * 60 + [0.25] * 30)  # ten calm minutes, then a slump
         usual = usual_level(store, store.session(first), interval_table(store.intervals(first)))
-        assert usual == Usual(pytest.approx(0.40), "this lecture's first 10 minutes")
+        assert usual == Usual(pytest.approx(0.40), "this lecture's first 10 minutes (the room's first lecture)")
         assert reading_of(store, first).word == "below"
-        assert usual_level(store, store.session(lecture(store, 1, [None] * 3)), interval_table([])) is None
+        second = reading_of(store, lecture(store, 1, [0.36] * 6))
+        assert second.usual == Usual(pytest.approx(0.35), "this room's one earlier lecture") and second.word == "at"
+        empty = lecture(store, 2, [None] * 3, room="a new room")
+        assert usual_level(store, store.session(empty), interval_table([])) is None
 
 
 @pytest.mark.parametrize(
