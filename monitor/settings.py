@@ -169,7 +169,7 @@ SETTINGS = (
         "browser; without a display, print its address",
         False,
         _switch,
-        ("live",),
+        ("live", "room"),
     ),
     Setting("name", "session name (default: source and date)", None),
     Setting("fps", "analyze at most this many frames per second (default: 2)", 2.0, _number(0.1, 30.0)),

@@ -298,7 +298,9 @@ def test_first_week_points_one_lecture_clock_axis_rounding_link_and_a_narrow_win
         message="x ticks",
     )
     assert all(":" in t and t.replace(":", "").isdigit() for t in ticks), ticks  # lecture time as m:ss
-    assert "p(positive)" in browser.find_element(By.CSS_SELECTOR, ".index-note").text
+    assert "Your usual is the median" in browser.find_element(By.CSS_SELECTOR, ".usual-note").text
+    browser.find_element(By.CSS_SELECTOR, ".index-details summary").click()  # the 0-1 index, one click away
+    wait_for(lambda: "p(positive)" in browser.find_element(By.CSS_SELECTOR, ".index-note").text, message="index note")
 
     row_checkbox(browser, "Algebra").click()
     wait_for(lambda: "Algebra week 1" in browser.find_element(By.ID, "summary").text, message="Algebra replaces")
