@@ -133,13 +133,15 @@ def analyze_on_cluster(args: argparse.Namespace, videos: list[Path]) -> int:
         started, done_s = time.monotonic(), 0.0
         with progress_bar() as progress:
             task = progress.add_task("analyze", total=sum(lengths.values()) or None, detail="")
-            for future in as_completed(futures):
-                video = futures[future]
+            for future in as_completed(list(futures)):
+                video = futures.pop(future)
                 try:
                     results[video] = future.result()
                 except Exception as exc:  # failed twice, or its workers kept dying
                     reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
                     results[video] = RemoteResult(video, error=f"failed twice on the cluster: {reason}")
+                finally:  # a result Dask no longer holds is never computed again when its worker dies later
+                    future.release()
                 done_s += lengths[video]
                 rate = done_s / max(time.monotonic() - started, 1e-6)
                 detail = f"{len(results)}/{len(videos)} recordings, {done_s / 3600:.2f} media h, {rate:.1f}x real time"
