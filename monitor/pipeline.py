@@ -13,7 +13,7 @@ from monitor import __version__
 from monitor.aggregate import IntervalAggregator
 from monitor.attention import FacingCone, FrontDirection, facing_front
 from monitor.consent import MIN_FACES_DEFAULT, Zone
-from monitor.core import CLASSES, now
+from monitor.core import now
 from monitor.errors import EngageError
 from monitor.perception.align import face_crop
 from monitor.perception.detect import FaceDetector
@@ -126,7 +126,8 @@ class Pipeline:
         detections, fresh = self._detect(image, offset_s)
         searched = fresh and self._searched
         detected = time.perf_counter()
-        probabilities = self._classify(image, detections)
+        view = self.frames if self.settings.rotate_views else None  # the tracks average the views in turn
+        probabilities = self.classifier.predict([face_crop(image, face) for face in detections], view)
         classified = time.perf_counter()
         faces = self.tracker.update([face.box for face in detections], probabilities)
         tracked = time.perf_counter()
@@ -152,21 +153,6 @@ class Pipeline:
         self.frames += 1
         self._heartbeat()
         return result
-
-    def _classify(self, image: np.ndarray, detections: list[Detection]) -> np.ndarray:
-        """Each face's class probabilities: with views in turn, a face its track already holds in one view (this
-        frame's), a new face in all of them, so every track's average starts from the whole ensemble."""
-        crops = [face_crop(image, face) for face in detections]
-        if not self.settings.rotate_views:
-            return self.classifier.predict(crops)
-        known = self.tracker.known([face.box for face in detections])
-        probabilities = np.empty((len(crops), len(CLASSES)), np.float32)
-        for seen in (True, False):
-            chosen = [k for k, is_known in enumerate(known) if is_known == seen]
-            if chosen:
-                view = self.frames if seen else None
-                probabilities[chosen] = self.classifier.predict([crops[k] for k in chosen], view)
-        return probabilities
 
     def _detect(self, image: np.ndarray, offset_s: float) -> tuple[list[Detection], bool]:
         """The faces of this frame (searched or followed, faces in opt-out zones dropped) and whether they were

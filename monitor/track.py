@@ -42,11 +42,6 @@ class IoUTracker:
     _tracks: list[_Track] = field(default_factory=list)
     _next_id: int = 1
 
-    def known(self, boxes: list[Box]) -> list[bool]:
-        """Whether `update` would continue a track with each box (False: it would start a new one)."""
-        pairs = match_boxes(boxes, [track.box for track in self._tracks], self.iou_threshold)
-        return [b in pairs for b in range(len(boxes))]
-
     def update(self, boxes: list[Box], probabilities: np.ndarray) -> list[TrackedFace]:
         pairs = match_boxes(boxes, [track.box for track in self._tracks], self.iou_threshold)
         matched_boxes = {b: self._tracks[t] for b, t in pairs.items()}

@@ -3,7 +3,6 @@ import numpy as np
 import pytest
 
 from monitor.demo import render_frame
-from monitor.perception.align import face_crop
 from monitor.perception.detect import create_detector
 from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
@@ -111,15 +110,3 @@ def test_following_and_views_in_turn_store_what_searching_and_every_view_on_ever
     every, followed = tables
     for column in ("faces_mean", "engagement", "attention", "n_positive", "n_neutral", "n_negative"):
         np.testing.assert_allclose(followed[column], every[column], atol=0.02, err_msg=column)
-
-
-def test_views_in_turn_read_a_new_face_in_every_view_and_a_known_face_in_this_frames_view(tmp_path, tiny_model):
-    pipeline = make_pipeline(tmp_path, tiny_model, search_period_s=0.0, rotate_views=True)
-    pipeline.classifier.card.views = ["full", "mirror", "centre90"]
-    frame = render_frame(640, 360, 3, 0.0)
-    crops = [face_crop(frame, face) for face in create_detector("yunet").detect(frame)]
-    every_view = pipeline.classifier.predict(crops)
-    first, second = (pipeline.process(frame, offset) for offset in (0.0, 0.5))  # the same faces twice
-    np.testing.assert_allclose([f.probabilities for f in first.faces], every_view, atol=1e-5)
-    in_turn = (every_view + pipeline.classifier.predict(crops, 1)) / 2  # the second frame's view, averaged in
-    np.testing.assert_allclose([f.probabilities for f in second.faces], in_turn, atol=1e-5)

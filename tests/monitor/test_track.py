@@ -38,9 +38,3 @@ def test_track_survives_short_misses_then_expires():
         tracker.update([], np.zeros((0, 3)))
     (new,) = tracker.update([box], one_hot(1))
     assert new.track_id != first.track_id
-
-
-def test_known_says_which_boxes_continue_a_track():
-    tracker = IoUTracker()
-    tracker.update([Box(0, 0, 20, 20)], np.full((1, 3), 1 / 3, np.float32))
-    assert tracker.known([Box(200, 0, 20, 20), Box(2, 1, 20, 20)]) == [False, True]
