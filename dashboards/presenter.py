@@ -22,10 +22,11 @@ from dash import Dash, Input, Output, dcc, html
 from dashboards.figures import ATTENTION_COLOUR, ENGAGEMENT_COLOUR, FONT, lecture_clock
 from monitor.console import format_duration
 from monitor.core import local_time, now
+from monitor.report import weighted_engagement
 from monitor.store import SessionReader
 from monitor.store.records import SessionInfo
 from monitor.tables import interval_table
-from monitor.usual import AT_USUAL, Reading, Usual, read, usual_level, weighted_engagement
+from monitor.usual import AT_USUAL, Reading, Usual, read, usual_level
 
 PATH = "/presenter/"
 RECENT_S = 120.0  # the room's state now: engagement over the last two minutes

@@ -34,11 +34,16 @@ class SessionSummary:
     lowest_attention: tuple[float, float] | None = None  # (offset_s, share) of the interval with the smallest share
 
 
+def weighted_engagement(intervals: pd.DataFrame) -> float | None:
+    """The engagement of an interval table, each interval weighted by the faces it observed; None without faces."""
+    seen = intervals[intervals["engagement"].notna()]
+    weights = seen["faces_mean"] * seen["frames"]
+    return float(np.average(seen["engagement"], weights=weights)) if weights.sum() > 0 else None
+
+
 def summarize(intervals: pd.DataFrame, lowest: int = 3) -> SessionSummary:
     """Summary figures of one session's interval table (as returned by the store)."""
     seen = intervals[intervals["engagement"].notna()]
-    weights = seen["faces_mean"] * seen["frames"]
-    mean = float(np.average(seen["engagement"], weights=weights)) if weights.sum() > 0 else None
     counts = {c: int(intervals[f"n_{c}"].sum()) for c in CLASSES}
     total = sum(counts.values())
     low = _apart(seen.sort_values("engagement", kind="stable"), lowest).sort_values("offset_s")
@@ -47,7 +52,7 @@ def summarize(intervals: pd.DataFrame, lowest: int = 3) -> SessionSummary:
     least = posed.loc[posed["attention"].idxmin()] if len(posed) else None
     return SessionSummary(
         duration_s=float((intervals["offset_s"] + intervals["duration_s"]).max()) if len(intervals) else 0.0,
-        mean_engagement=mean,
+        mean_engagement=weighted_engagement(intervals),
         median_engagement=float(seen["engagement"].median()) if len(seen) else None,
         class_shares={c: (counts[c] / total if total else None) for c in CLASSES},
         lowest=[LowMoment(r.offset_s, r.start_wall, r.engagement) for r in low.itertuples()],

@@ -12,9 +12,9 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
+from monitor.report import weighted_engagement
 from monitor.store import SessionReader
 from monitor.store.records import SessionInfo
 
@@ -62,13 +62,6 @@ class Reading:
 
     def sentence(self) -> str:
         return f"{self.headline.lower()}: {self.detail}"
-
-
-def weighted_engagement(intervals: pd.DataFrame) -> float | None:
-    """The engagement of an interval table, each interval weighted by the faces it observed (as `summarize`)."""
-    seen = intervals[intervals["engagement"].notna()]
-    weights = seen["faces_mean"] * seen["frames"]
-    return float(np.average(seen["engagement"], weights=weights)) if weights.sum() > 0 else None
 
 
 def usual_level(store: SessionReader, session: SessionInfo, intervals: pd.DataFrame) -> Usual | None:

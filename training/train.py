@@ -192,8 +192,7 @@ def train(config: TrainConfig) -> Path:
             callbacks=callbacks,
             verbose=1 if sys.stdout.isatty() else 0,
         )
-    if keras.backend.backend() != "tensorflow":
-        print(f"{config.out}: trained; `engage train --export RUN` exports it where TensorFlow is", flush=True)
+    if keras.backend.backend() != "tensorflow":  # `engage train --export RUN` exports it where TensorFlow is
         return config.out / "best.keras"
     from training.export import export_run  # TensorFlow's converter: on the TensorFlow side only
 
@@ -239,24 +238,34 @@ def resumed_run(run: Path) -> tuple[TrainConfig, list[Stage]]:
     return TrainConfig.from_dict(record["config"], run), [Stage(**stage) for stage in record["stages"]]
 
 
-def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:
-    """Progressive resizing: one run per stage in `out/stageN-SIZEpx`, each starting from the previous stage's best
-    checkpoint (the first from `init_from`, if any). Finished stages are kept, so a rerun resumes where it stopped."""
-    init_from, out = config.init_from, config.out
+def stage_runs(config: TrainConfig, stages: list[Stage]) -> list[TrainConfig]:
+    """Each stage's run: its folder `out/stageN-SIZEpx`, its settings, and the previous stage's best checkpoint to
+    start from (the first stage from `init_from`, if any); the run itself when it has no stages."""
+    runs, init_from = [], config.init_from
     for number, stage in enumerate(stages, start=1):
         out = config.out / f"stage{number}-{stage.input_size}px"
-        origin = f"from {init_from}" if init_from else "from scratch"
+        runs.append(replace(config, out=out, init_from=init_from, **asdict(stage)))
+        init_from = out / "best.keras"
+    return runs or [config]
+
+
+def train_stages(config: TrainConfig, stages: list[Stage]) -> Path:
+    """Progressive resizing: one run per stage, each starting from the previous stage's best checkpoint. Finished
+    stages are kept, so a rerun resumes where it stopped."""
+    runs = stage_runs(config, stages)
+    for number, (stage, run) in enumerate(zip(stages, runs, strict=True), start=1):
+        origin = f"from {run.init_from}" if run.init_from else "from scratch"
         print(
             f"stage {number}/{len(stages)}: {stage.input_size} px, {stage.epochs} epochs, lr {stage.learning_rate:g}, "
-            f"{origin} -> {out}",
+            f"{origin} -> {run.out}",
             flush=True,
         )
-        if (out / "model.json").is_file():
+        if (run.out / "model.json").is_file():
             print(f"stage {number} finished earlier: kept", flush=True)
         else:
-            train(replace(config, out=out, init_from=init_from, **asdict(stage)))
-        init_from = out / "best.keras"
-    return out / "model.onnx" if keras.backend.backend() == "tensorflow" else init_from
+            train(run)
+    last = runs[-1].out
+    return last / "model.onnx" if keras.backend.backend() == "tensorflow" else last / "best.keras"
 
 
 def export_trained(run: Path) -> Path:
@@ -267,16 +276,12 @@ def export_trained(run: Path) -> Path:
 
     config, stages = resumed_run(run)
     train_set, val_set, fingerprints = load_training_data(config)
-    folders = [run / f"stage{n}-{stage.input_size}px" for n, stage in enumerate(stages, start=1)]
-    steps = [replace(config, out=out, **asdict(stage)) for out, stage in zip(folders, stages, strict=True)] or [config]
-    model = run / "model.onnx"
-    for step in steps:
+    for step in stage_runs(config, stages):
         if not (step.out / "best.keras").is_file():
             raise EngageError(f"{step.out}: not trained yet (no best.keras); resume the run first")
-        model = step.out / "model.onnx"
         if not (step.out / "model.json").is_file():
-            model = export_run(step, train_set, fingerprints, len(val_set.images))
-    return model
+            export_run(step, train_set, fingerprints, len(val_set.images))
+    return step.out / "model.onnx"
 
 
 def initial_model(config: TrainConfig, outputs: int) -> keras.Model:

@@ -44,10 +44,14 @@ def _grid(width: int, height: int, max_px: int) -> tuple[int, int]:
     image hold at most `max_px` pixels each; the finest grid when none does. The whole image shrunk by the
     columns fits one part, and faces of the overlap's size stay at least 32 px there."""
     for columns, rows in ((2, 1), (2, 2), (3, 2), (3, 3)):
-        part = -(-(width + TILE_OVERLAP * (columns - 1)) // columns) * -(-(height + TILE_OVERLAP * (rows - 1)) // rows)
-        if part <= max_px:
+        if _part(width, columns) * _part(height, rows) <= max_px:
             break
     return columns, rows
+
+
+def _part(length: int, parts: int) -> int:
+    """The length of each of `parts` parts of `length` pixels that overlap by TILE_OVERLAP."""
+    return -(-(length + TILE_OVERLAP * (parts - 1)) // parts)
 
 
 def _clipped(x: float, y: float, w: float, h: float, shape: tuple[int, ...]) -> Box:
@@ -108,8 +112,7 @@ class YuNetDetector:
         once."""
         height, width = image.shape[:2]
         columns, rows = _grid(width, height, self.max_input_px or width * height)
-        tile_w = -(-(width + TILE_OVERLAP * (columns - 1)) // columns)
-        tile_h = -(-(height + TILE_OVERLAP * (rows - 1)) // rows)
+        tile_w, tile_h = _part(width, columns), _part(height, rows)
         shrunk = cv2.resize(image, (width // columns, height // columns), interpolation=cv2.INTER_AREA)
         padded = cv2.copyMakeBorder(
             shrunk, 0, tile_h - shrunk.shape[0], 0, tile_w - shrunk.shape[1], cv2.BORDER_CONSTANT

@@ -165,10 +165,6 @@ class ExpressionClassifier:
     def version(self) -> str:
         return self.card.version
 
-    @property
-    def view_count(self) -> int:
-        return len(self.card.views)
-
     def predict(self, crops: list[np.ndarray], view: int | None = None) -> np.ndarray:
         """Class probabilities averaged over the card's views and shifted by its class bias, shape (len(crops), 3),
         from one model call; with `view`, from that one view alone (its index modulo the card's views), at a

@@ -56,4 +56,5 @@ def test_the_recipe_trains_on_jax_without_tensorflow_and_exports_like_a_tensorfl
     for run, backend in (("jax", "jax"), ("tf", "tensorflow")):
         model = ExpressionClassifier(tmp_path / run / "stage2-40px" / "model-int8.onnx")
         assert model.card.training["trained_on"]["backend"] == backend and model.card.input_size == 40
+        assert model.card.training["init_from"] == str(tmp_path / run / "stage1-32px" / "best.keras")
         assert model.predict(faces).shape == (8, 3)
