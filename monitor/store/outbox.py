@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -85,22 +86,26 @@ class Sender(threading.Thread):
             self._wake.wait(jittered(retry) if retry else self.period_s)  # an interval closing (`nudge`) sends at once
             self._wake.clear()
 
-    def send_once(self, prune: bool = False) -> bool:
+    def send_once(self, prune: bool = False, wait_s: float = -1) -> bool:
         """One push; True if the central store took everything. The recording's own session stays in the
-        outbox until `stop` (its command still reads it)."""
-        with self._lock:
-            try:
-                if self._central is None:
-                    self._central = SqlStore(self.central_location)
-                self._held = push(self.outbox, self._central, prune)
-                self.state = SendState(reachable=True, queued=queued(self.outbox, self._held))
-                if self.room:
-                    report = RoomState(self.room, self.host, self.activity, self.state.queued, __version__, now())
-                    self._central.report_room(report)
-                return self.state.queued == 0
-            except EngageError as exc:  # unreachable, or refusing us (say, a newer schema): the outbox keeps all
-                self.state = SendState(reachable=False, queued=queued(self.outbox, self._held), error=str(exc))
+        outbox until `stop` (its command still reads it). Waits at most `wait_s` (-1: as long as it takes) for a
+        push in progress."""
+        if not self._lock.acquire(timeout=wait_s):
             return False
+        try:
+            if self._central is None:
+                self._central = SqlStore(self.central_location)
+            self._held = push(self.outbox, self._central, prune)
+            self.state = SendState(reachable=True, queued=queued(self.outbox, self._held))
+            if self.room:
+                report = RoomState(self.room, self.host, self.activity, self.state.queued, __version__, now())
+                self._central.report_room(report)
+            return self.state.queued == 0
+        except EngageError as exc:  # unreachable, or refusing us (say, a newer schema): the outbox keeps all
+            self.state = SendState(reachable=False, queued=queued(self.outbox, self._held), error=str(exc))
+            return False
+        finally:
+            self._lock.release()
 
     def nudge(self) -> None:
         """Send now (an interval just closed)."""
@@ -111,10 +116,10 @@ class Sender(threading.Thread):
         self._stopping.set()
         self.activity = "stopped"
         self._wake.set()
+        started = time.monotonic()
         if self.is_alive():
             self.join(flush_timeout_s)
-        if not self.is_alive():
-            self.send_once(prune=True)
+        self.send_once(prune=True, wait_s=max(0.0, flush_timeout_s - (time.monotonic() - started)))
         if self._central is not None:
             self._central.close()
         return self.state

@@ -263,9 +263,20 @@ class SqlStore:
             "heartbeat_at": _iso(session.heartbeat_at),
             "settings": json.dumps(session.settings),
         }
-        changing = ("name", "ended_at", "status", "heartbeat_at")
         insert = self._insert(schema.sessions).values(values)
-        upsert = insert.on_conflict_do_update(index_elements=["uid"], set_={k: insert.excluded[k] for k in changing})
+        new = insert.excluded
+        # A push read before the lecture ended (another process sharing the outbox) never reopens it: a finished
+        # session stays finished, and only 'completed' replaces 'interrupted' (a recording analyzed again to its end).
+        status = sa.case(
+            (sa.or_(SESSION.status == "running", new.status == "completed"), new.status), else_=SESSION.status
+        )
+        changing = {
+            "name": new.name,
+            "ended_at": sa.func.coalesce(new.ended_at, SESSION.ended_at),
+            "status": status,
+            "heartbeat_at": new.heartbeat_at,
+        }
+        upsert = insert.on_conflict_do_update(index_elements=["uid"], set_=changing)
         return self._write(lambda db: int(db.execute(upsert.returning(SESSION.id)).scalar_one()))
 
     def report_room(self, state: RoomState) -> None:

@@ -1,5 +1,6 @@
 """The store's behaviour, asserted alike on SQLite and PostgreSQL (`store_url` runs each test on both)."""
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -108,6 +109,21 @@ def test_sessions_upserted_by_uid_keep_one_row(store_url):
         store.finish_session(sid, "completed")
         assert store.upsert_session(store.session(sid)) == sid and store.session(sid).status == "completed"
         assert len(store.sessions()) == 1
+
+
+def test_a_push_read_before_the_end_never_reopens_a_finished_session(store_url):
+    with open_store(store_url) as store:
+        sid = new_session(store)
+        running = store.session(sid)  # what another process sharing the outbox read a moment earlier
+        store.finish_session(sid, "completed")
+        assert store.upsert_session(running) == sid
+        assert store.session(sid).status == "completed" and store.session(sid).ended_at is not None
+        other = new_session(store, "other")
+        store.finish_session(other, "interrupted")
+        assert store.upsert_session(replace(store.session(other), recorded_status="running")) == other
+        assert store.session(other).status == "interrupted"
+        store.upsert_session(replace(store.session(other), recorded_status="completed"))  # analyzed again to its end
+        assert store.session(other).status == "completed"
 
 
 def test_a_newer_schema_is_refused_and_left_alone(store_url):
