@@ -5,7 +5,9 @@ as engage did before issue 43), and
 against two decoding floors: OpenCV grabbing every frame, and PyAV decoding what `analyze` decodes at 2 frames a
 second (the frames other frames refer to, and the analyzed ones as pictures), each doing nothing else.
 
-Run: python bench/bench_recordings.py [--seconds 60] [--runs 3] [--budget] [--jobs]
+Run: python bench/bench_recordings.py [--seconds 60] [--runs 3] [--budget] [--jobs] [--lecture 5]
+`--lecture N` (default 5) also times a lecture of the clip N times over (a 5-minute lecture at the default), where
+the start-up (printed: `engage analyze` on the clip's first second) counts less.
 `--budget` also prints what one analyzed frame costs at each YuNet input width (detection, classification of the
 faces found, faces found): the arithmetic of how fast `analyze` can be at its 2 analyzed frames a second.
 Needs Debian's `ffmpeg` to encode the clip (apt-get install ffmpeg). Prints medians over the runs; the machine
@@ -36,6 +38,21 @@ def lecture_clip(folder: Path, seconds: float) -> Path:
     encode = ["ffmpeg", "-v", "error", "-i", str(raw), "-vf", "scale=1920:1080", "-c:v", "libx264", "-preset", "fast"]
     subprocess.run([*encode, "-bf", "3", "-g", "250", "-pix_fmt", "yuv420p", str(clip)], check=True)
     return clip
+
+
+def joined(clip: Path, times: int, out: Path) -> Path:
+    """`clip` played `times` times over, as one recording (ffmpeg's concat demuxer: no re-encoding)."""
+    listing = out.with_suffix(".txt")
+    listing.write_text(f"file '{clip}'\n" * times)
+    concat = ["ffmpeg", "-v", "error", "-f", "concat", "-safe", "0", "-i", str(listing), "-c", "copy", str(out)]
+    subprocess.run(concat, check=True)
+    return out
+
+
+def cut(clip: Path, seconds: float, out: Path) -> Path:
+    """The first `seconds` of `clip` (from its first keyframe, no re-encoding)."""
+    subprocess.run(["ffmpeg", "-v", "error", "-i", str(clip), "-t", str(seconds), "-c", "copy", str(out)], check=True)
+    return out
 
 
 def decoding_floor(clip: Path) -> float:
@@ -100,6 +117,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--budget", action="store_true", help="also the cost of one analyzed frame by YuNet width")
     parser.add_argument("--jobs", action="store_true", help="also two recordings with --jobs 1 against --jobs 2")
+    parser.add_argument(
+        "--lecture", type=int, default=5, help="also a lecture of the clip this many times over (0: not)"
+    )
     args = parser.parse_args()
     if not shutil.which("ffmpeg"):
         sys.exit("needs ffmpeg to encode the H.264 clip (Debian: apt-get install ffmpeg)")
@@ -112,6 +132,18 @@ def main() -> None:
             walls.append(analyze_seconds(clip, Path(folder) / f"{k}.db"))
             searching.append(analyze_seconds(clip, Path(folder) / f"s{k}.db", "--search-period", "0", "--views", "all"))
         wall, every = statistics.median(walls), statistics.median(searching)
+        start = statistics.median(
+            analyze_seconds(cut(clip, 1.0, Path(folder) / f"first-{k}.mp4"), Path(folder) / f"first-{k}.db")
+            for k in range(args.runs)
+        )
+        if args.lecture:
+            lecture = joined(clip, args.lecture, Path(folder) / "lecture.mp4")
+            length = args.lecture * args.seconds
+            whole = statistics.median(analyze_seconds(lecture, Path(folder) / f"l{k}.db") for k in range(args.runs))
+            print(
+                f"{length / 60:g} min lecture (the clip {args.lecture} times over): engage analyze {whole:.1f} s "
+                f"({length / whole:.1f}x real time, start-up included)"
+            )
         if args.budget:
             frame_budget(clip)
         if args.jobs:
@@ -125,7 +157,8 @@ def main() -> None:
             print(f"two recordings: --jobs 1 {one:.1f} s, --jobs 2 {two:.1f} s ({one / two:.2f}x)")
     print(
         f"{args.seconds:g} s of 1080p H.264 lecture: engage analyze {wall:.1f} s ({args.seconds / wall:.1f}x real "
-        f"time, start-up included); searching every analyzed frame with every view (engage before issue 43: "
+        f"time, start-up included; start-up and a 1 s recording {start:.2f} s); searching every analyzed frame "
+        f"with every view (engage before issue 43: "
         f"--search-period 0 --views all) {every:.1f} s ({args.seconds / every:.1f}x); "
         f"decoding floors: OpenCV every frame {floor:.1f} s ({args.seconds / floor:.1f}x), PyAV as analyze decodes "
         f"{skipping:.1f} s ({args.seconds / skipping:.1f}x) (medians of {args.runs})"

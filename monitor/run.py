@@ -14,7 +14,7 @@ from monitor.console import StatusLine, format_duration, info, progress_bar, sta
 from monitor.core import now
 from monitor.pipeline import Pipeline
 from monitor.preview import PreviewWindow
-from monitor.source import Frame, LatestFrameReader, VideoFile, read_ahead
+from monitor.source import Frame, FramesAhead, LatestFrameReader
 from monitor.store.outbox import Sender
 
 M_MMAP_THRESHOLD = -3  # glibc's mallopt parameter
@@ -116,12 +116,13 @@ def run_live(
     pipeline.finish("completed", time.monotonic() - started, notify=warn)
 
 
-def run_analyze(pipeline: Pipeline, video: VideoFile, advance: Callable[[float, str], None] | None = None) -> None:
-    """Analyze a recording as fast as possible; session time is media time. Ctrl-C, SIGTERM and SIGHUP end it
+def run_analyze(pipeline: Pipeline, frames: FramesAhead, advance: Callable[[float, str], None] | None = None) -> None:
+    """Analyze a recording's `frames` (decoding at the pipeline's rate) as fast as possible, and close them; session
+    time is media time. Ctrl-C, SIGTERM and SIGHUP end it
     cleanly: the session keeps what was analyzed and is marked interrupted. `advance(seconds, detail)` (a batch's
     shared progress bar, from a worker thread) replaces the recording's own bar and its signal handling: the
     batch sets STOP_REQUESTED instead."""
-    duration = video.duration_s
+    duration = frames.duration_s
     status = "completed"
     try:
         with contextlib.ExitStack() as stack:
@@ -135,7 +136,6 @@ def run_analyze(pipeline: Pipeline, video: VideoFile, advance: Callable[[float, 
 
             frame: Frame | None = None
             done = 0.0
-            frames = stack.enter_context(contextlib.closing(read_ahead(video.frames(pipeline.settings.fps))))
             for frame in frames:
                 if STOP_REQUESTED.is_set() and threading.current_thread() is not threading.main_thread():
                     raise KeyboardInterrupt
@@ -153,5 +153,5 @@ def run_analyze(pipeline: Pipeline, video: VideoFile, advance: Callable[[float, 
         pipeline.finish("interrupted", notify=warn)
         raise
     finally:
-        video.close()
+        frames.close()
     pipeline.finish(status, end, notify=warn)

@@ -9,6 +9,7 @@ that fails twice is one line of the summary and the others go on.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 import os
 import time
@@ -55,17 +56,16 @@ def analyze_remote(settings: argparse.Namespace, video: Path, started_at: dateti
 
     from monitor.defaults import default_outbox
     from monitor.run import run_analyze
-    from monitor.source import open_video
+    from monitor.source import FramesAhead, open_video
 
     args = copy.copy(settings)
     args.outbox, args.jobs = default_outbox(), max(1, get_worker().state.nthreads)
     args.started_at = started_at
     try:
-        runtime = _runtime(args)
-        recording = open_video(video, _decoding_threads(args))
-        with recording_store(args) as (store, sender):
-            pipeline = _analysis(args, store, video, runtime)
-            run_analyze(pipeline, recording, lambda seconds, detail: None)
+        frames = FramesAhead(open_video(video, _decoding_threads(args)), args.fps)  # decodes while the models load
+        with contextlib.closing(frames), recording_store(args) as (store, sender):
+            pipeline = _analysis(args, store, video, _runtime(args))
+            run_analyze(pipeline, frames, lambda seconds, detail: None)
             uid = store.session(pipeline.session_id).uid
         return RemoteResult(video, uid, sender.state.queued if sender else 0)
     except EngageError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import socket
 import tempfile
@@ -12,6 +13,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from monitor import retention
 from monitor.consent import MIN_FACES_DEFAULT
@@ -21,18 +23,13 @@ from monitor.errors import EngageError
 from monitor.perception.detect import FaceDetector, YuNetDetector, create_detector
 from monitor.perception.model import ExpressionClassifier
 from monitor.pipeline import Pipeline, PipelineSettings, Recording
-from monitor.store import (
-    NewerSchema,
-    SessionReader,
-    SessionStore,
-    SqlStore,
-    StoreLocation,
-    StoreUnavailable,
-    open_store,
-)
+from monitor.store import SessionReader, SessionStore, StoreLocation, open_store
 from monitor.store.outbox import Sender
 from monitor.text import printable
 from monitor.types import IntervalAggregate
+
+if TYPE_CHECKING:
+    from monitor.store.sql import SqlStore
 
 LIGHT_MAX_INPUT_PX = 210_000  # live: YuNet searches larger frames by parts of at most this many pixels (3x2 at 720p)
 
@@ -53,7 +50,9 @@ def _runtime(args: argparse.Namespace, light: bool = False) -> tuple[FaceDetecto
     detector = create_detector(args.detector, args.face_score)
     if light and isinstance(detector, YuNetDetector):
         detector.max_input_px = LIGHT_MAX_INPUT_PX
-    return detector, ExpressionClassifier(args.model, threads=1 if light else _cores(args))
+    return detector, ExpressionClassifier(
+        args.model, threads=1 if light else max(1, _cores(args) - _decoding_threads(args))
+    )
 
 
 def _cores(args: argparse.Namespace) -> int:
@@ -65,7 +64,8 @@ def _cores(args: argparse.Namespace) -> int:
 
 def _decoding_threads(args: argparse.Namespace) -> int:
     """A recording's decoding threads: its cores less the one its analysis runs on (one thread decodes with the
-    least work in all, and on two cores the analysis takes the other)."""
+    least work in all, and on two cores the analysis takes the other; the model runs on what is left, at least
+    one)."""
     return max(1, _cores(args) - 1)
 
 
@@ -74,6 +74,8 @@ def recording_store(args: argparse.Namespace) -> Iterator[tuple[SqlStore, Sender
     """The store a recording writes to: the SQLite file itself, or for a central store a local outbox
     whose sender pushes in the background. An unreachable central store does not stop the lecture. The store's
     retention policy is enforced first (and set, with --retention)."""
+    from monitor.store.sql import NewerSchema, StoreUnavailable
+
     location, outbox = args.db, args.outbox
     if location.is_local:
         with open_store(location) as store:
@@ -228,7 +230,7 @@ def cmd_analyze(args: argparse.Namespace) -> int:
         return analyze_on_cluster(args, videos)
     if len(videos) > 1:
         return _analyze_batch(args, videos)
-    args.jobs = 1  # one recording: its classifier takes every core
+    args.jobs = 1  # one recording: every core decodes or analyzes it
     _analyze_one(args, videos[0])
     return 0
 
@@ -236,15 +238,16 @@ def cmd_analyze(args: argparse.Namespace) -> int:
 def _analyze_one(args: argparse.Namespace, video: Path) -> tuple[int, list[IntervalAggregate]]:
     """Analyze one recording with its own progress bar: its session id and stored intervals."""
     from monitor.run import run_analyze
-    from monitor.source import open_video
+    from monitor.source import FramesAhead, open_video
 
-    runtime = _runtime(args)
-    recording = open_video(video, _decoding_threads(args))
-    with recording_store(args) as (store, _):
-        pipeline = _analysis(args, store, video, runtime)
-        run_analyze(pipeline, recording)
-        _print_finished(store, pipeline.session_id)
-        return pipeline.session_id, store.intervals(pipeline.session_id)
+    frames = FramesAhead(open_video(video, _decoding_threads(args)), args.fps)  # decodes while the models load
+    with contextlib.closing(frames):
+        runtime = _runtime(args)  # a bad model: one line, and no store created
+        with recording_store(args) as (store, _):
+            pipeline = _analysis(args, store, video, runtime)
+            run_analyze(pipeline, frames)
+            _print_finished(store, pipeline.session_id)
+            return pipeline.session_id, store.intervals(pipeline.session_id)
 
 
 def _analysis(
@@ -303,7 +306,7 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
 
     from monitor.console import progress_bar
     from monitor.run import STOP_REQUESTED, run_analyze, stop_signals_as_interrupt
-    from monitor.source import open_video
+    from monitor.source import FramesAhead, open_video
 
     if args.name or args.started_at:
         raise EngageError("--name and --started-at name one recording; give one file, or neither")
@@ -325,10 +328,14 @@ def _analyze_batch(args: argparse.Namespace, videos: list[Path]) -> int:
                     outcomes[video].error = "not started: stopped"
                     return
                 try:
-                    recording = open_video(video, _decoding_threads(args))
-                    pipeline = _analysis(args, store, video, _runtime(args))
-                    outcomes[video].session = pipeline.session_id
-                    run_analyze(pipeline, recording, lambda seconds, detail: advance(seconds, f"{video.name} {detail}"))
+                    with contextlib.closing(
+                        FramesAhead(open_video(video, _decoding_threads(args)), args.fps)
+                    ) as frames:
+                        pipeline = _analysis(args, store, video, _runtime(args))
+                        outcomes[video].session = pipeline.session_id
+                        run_analyze(
+                            pipeline, frames, lambda seconds, detail: advance(seconds, f"{video.name} {detail}")
+                        )
                 except EngageError as exc:
                     outcomes[video].error = str(exc)
                     advance(lengths[video], "")

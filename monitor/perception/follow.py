@@ -22,6 +22,7 @@ from monitor.perception.detect import FaceDetector
 from monitor.types import Box, Detection
 
 THUMB_STEP = 8  # the grey copy of each frame whose changes force a search keeps every 8th pixel each way
+GUTTER = 16  # black pixels between two crops searched together (less, and a neighbour's edge moves a box)
 
 
 @dataclass(frozen=True)
@@ -120,8 +121,8 @@ class FaceFollower:
     def _follow(self, frame: np.ndarray) -> tuple[list[Detection], int]:
         """Each known face re-found in its crop (or missed); the faces found and how many were lost this frame."""
         kept, lost = [], 0
-        for followed in self._known:
-            face = self._refind(frame, followed.face.box)
+        refound = self._refind([followed.face.box for followed in self._known], frame)
+        for followed, face in zip(self._known, refound, strict=True):
             if face is None:
                 followed.misses += 1
                 if followed.misses >= self.settings.max_misses:
@@ -137,21 +138,36 @@ class FaceFollower:
             self._known = [f for f in self._known if f.misses or f.face in fresh]
         return fresh, lost
 
-    def _refind(self, frame: np.ndarray, box: Box) -> Detection | None:
-        """The face overlapping `box` most in a crop around it scaled so the face is `face_px` wide; None if none."""
-        side = max(box.w, box.h, 1)
-        scale = self.settings.face_px / side
+    def _refind(self, boxes: list[Box], frame: np.ndarray) -> list[Detection | None]:
+        """For each box, the face overlapping it most in a crop around it scaled so the face is `face_px` wide, or
+        None. The crops are laid side by side in one row, a black gutter between, and searched in one call: a
+        detector's cost per call, beyond its cost per pixel, is paid once a frame."""
+        if not boxes:
+            return []
         tile = round(self.settings.face_px * self.settings.crop_factor)
-        left = box.x + box.w / 2 - tile / scale / 2
-        top = box.y + box.h / 2 - tile / scale / 2
-        to_tile = np.array([[scale, 0.0, -scale * left], [0.0, scale, -scale * top]])
-        crop = cv2.warpAffine(frame, to_tile, (tile, tile), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT)
-        best, best_iou = None, 0.2
-        for candidate in self.local.detect(crop):
-            face = _to_frame(candidate, scale, left, top, frame.shape)
-            overlap = face.box.iou(box)
-            if overlap > best_iou:
-                best, best_iou = face, overlap
+        pitch = tile + GUTTER
+        mosaic = np.zeros((tile, len(boxes) * pitch - GUTTER, *frame.shape[2:]), frame.dtype)
+        placements = []
+        for k, box in enumerate(boxes):
+            scale = self.settings.face_px / max(box.w, box.h, 1)
+            left = box.x + box.w / 2 - tile / scale / 2
+            top = box.y + box.h / 2 - tile / scale / 2
+            to_tile = np.array([[scale, 0.0, -scale * left], [0.0, scale, -scale * top]])
+            x = k * pitch
+            mosaic[:, x : x + tile] = cv2.warpAffine(
+                frame, to_tile, (tile, tile), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT
+            )
+            placements.append((scale, left - x / scale, top))
+        best: list[Detection | None] = [None] * len(boxes)
+        best_iou = [0.2] * len(boxes)
+        for candidate in self.local.detect(mosaic):
+            k = int((candidate.box.x + candidate.box.w / 2) // pitch)  # the crop its centre lies in
+            if k >= len(boxes):
+                continue
+            face = _to_frame(candidate, *placements[k], frame.shape)
+            overlap = face.box.iou(boxes[k])
+            if overlap > best_iou[k]:
+                best[k], best_iou[k] = face, overlap
         return best
 
     def _outside_zones(self, faces: list[Detection], shape: tuple[int, ...]) -> list[Detection]:

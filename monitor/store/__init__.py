@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import os
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from monitor.store.location import StoreLocation
 from monitor.store.records import HEARTBEAT_S, STALE_AFTER, STATUSES, Marker, RoomState, SessionInfo
-from monitor.store.sql import NewerSchema, SqlStore, StoreUnavailable
 from monitor.types import IntervalAggregate
+
+if TYPE_CHECKING:
+    from monitor.store.sql import NewerSchema, SqlStore, StoreUnavailable
 
 __all__ = [
     "HEARTBEAT_S",
@@ -81,4 +83,16 @@ class SessionStore(SessionWriter, SessionReader, Protocol):
 
 def open_store(location: StoreLocation | str | os.PathLike[str], *, create: bool = True) -> SqlStore:
     """The store at `location` (a StoreLocation, a path or a URL)."""
+    from monitor.store.sql import SqlStore
+
     return SqlStore(StoreLocation.of(location), create=create)
+
+
+def __getattr__(name: str) -> object:
+    """The SQL engine's names, loaded (with SQLAlchemy) when first used: the records and protocols above are light,
+    so a pipeline imports them without it."""
+    if name in ("NewerSchema", "SqlStore", "StoreUnavailable"):
+        from monitor.store import sql
+
+        return getattr(sql, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -4,38 +4,50 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
-
-import sqlalchemy as sa
-from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
+from typing import TYPE_CHECKING
 
 from monitor.errors import EngageError
 from monitor.text import SECRET_KEY, redacted
 
+if TYPE_CHECKING:
+    import sqlalchemy as sa
+    from sqlalchemy.engine import URL
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, repr=False)
 class StoreLocation:
-    """A parsed `--db` value: an SQLAlchemy URL for SQLite (a local file) or PostgreSQL (a server)."""
+    """A parsed `--db` value: a SQLite file path, or a SQLite or PostgreSQL URL. A path needs no SQLAlchemy until
+    the store opens, so a command can start its real work (say, decoding a recording) while SQLAlchemy loads."""
 
-    url: URL
+    spec: str  # the file path, or the URL as SQLAlchemy renders it (password included: never print it)
 
     @classmethod
     def parse(cls, text: str | os.PathLike[str]) -> StoreLocation:
         text = os.fspath(text)
         if "://" not in text:
-            return cls(URL.create("sqlite", database=str(Path(text))))
+            return cls(str(Path(text)))
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError
+
         try:
             url = make_url(text)
         except (ArgumentError, ValueError):
             raise EngageError(f"--db {redacted(text)}: not a database URL or file path") from None
         if url.get_backend_name() == "postgresql":
-            return cls(url.set(drivername="postgresql+psycopg"))
-        if url.get_backend_name() == "sqlite" and url.database:
-            return cls(url)
-        raise EngageError(
-            f"--db {url.render_as_string(hide_password=True)}: use a file path, sqlite:///PATH or postgresql://"
-        )
+            url = url.set(drivername="postgresql+psycopg")
+        elif url.get_backend_name() != "sqlite" or not url.database:
+            raise EngageError(
+                f"--db {url.render_as_string(hide_password=True)}: use a file path, sqlite:///PATH or postgresql://"
+            )
+        return cls(url.render_as_string(hide_password=False))
+
+    @cached_property
+    def url(self) -> URL:
+        from sqlalchemy.engine import URL, make_url
+
+        return make_url(self.spec) if "://" in self.spec else URL.create("sqlite", database=self.spec)
 
     @classmethod
     def of(cls, value: StoreLocation | str | os.PathLike[str]) -> StoreLocation:
@@ -43,7 +55,7 @@ class StoreLocation:
 
     @property
     def is_local(self) -> bool:
-        return self.url.get_backend_name() == "sqlite"
+        return "://" not in self.spec or self.spec.startswith("sqlite")
 
     @property
     def writable(self) -> bool:
@@ -56,8 +68,11 @@ class StoreLocation:
     @property
     def path(self) -> Path:
         """The SQLite file (local stores only)."""
-        assert self.is_local and self.url.database
-        return Path(self.url.database)
+        assert self.is_local
+        return Path(self.spec if "://" not in self.spec else str(self.url.database))
+
+    def __repr__(self) -> str:
+        return f"StoreLocation({str(self)!r})"
 
     def __str__(self) -> str:
         if self.is_local:
@@ -75,6 +90,9 @@ class StoreLocation:
 
     def engine(self, read_only: bool = False) -> sa.Engine:
         """An engine; `read_only` (local stores) opens the file without ever writing to it or beside it."""
+        import sqlalchemy as sa
+        from sqlalchemy.engine import URL
+
         if self.is_local:
             url = self.url
             if read_only:

@@ -13,13 +13,17 @@ import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from monitor import __version__
 from monitor.core import now
 from monitor.errors import EngageError
+from monitor.store import open_store
 from monitor.store.location import StoreLocation
 from monitor.store.records import RoomState
-from monitor.store.sql import SqlStore
+
+if TYPE_CHECKING:
+    from monitor.store.sql import SqlStore
 
 RETRY_FIRST_S = 1.0
 RETRY_MAX_S = 30.0
@@ -94,7 +98,7 @@ class Sender(threading.Thread):
             return False
         try:
             if self._central is None:
-                self._central = SqlStore(self.central_location)
+                self._central = open_store(self.central_location)
             self._held = push(self.outbox, self._central, prune)
             self.state = SendState(reachable=True, queued=queued(self.outbox, self._held))
             if self.room:

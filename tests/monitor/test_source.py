@@ -115,24 +115,97 @@ def test_the_recording_time_comes_from_the_container_header(tmp_path, version):
     assert recorded_at(tmp_path / "clip.avi") is None and recorded_at(tmp_path / "truncated.mp4") is None
 
 
-def test_frames_read_ahead_keep_their_order_errors_and_stop_when_closed(lecture_video):
+class Counted:
+    """A recording of `count` grey frames a second apart, that may break after `good` of them."""
+
+    duration_s = 0.0
+
+    def __init__(self, count: int, good: int | None = None) -> None:
+        self.count, self.good, self.closed = count, good, False
+
+    def frames(self, fps: float):
+        from monitor.source import Frame
+
+        for k in range(self.count):
+            if k == self.good:
+                raise OSError("disk gone")
+            yield Frame(np.zeros((100, 100, 3), np.uint8), float(k))
+
+    def close(self) -> None:
+        self.closed = True
+
+
+def test_frames_ahead_keep_their_order_and_errors_and_stop_when_closed(lecture_video):
     import threading
 
-    from monitor.source import Frame, read_ahead
+    from monitor.source import FramesAhead, OpenCVVideo
 
     plain = [f.offset_s for f in sample_video(open_capture(str(lecture_video)), 2)]
-    assert [f.offset_s for f in read_ahead(sample_video(open_capture(str(lecture_video)), 2))] == plain
+    assert [f.offset_s for f in FramesAhead(OpenCVVideo(open_capture(str(lecture_video))), 2)] == plain
 
-    def broken():
-        yield Frame(np.zeros((2, 2, 3), np.uint8), 0.0)
-        raise OSError("disk gone")
-
-    frames = read_ahead(broken())
+    broken = FramesAhead(Counted(10, good=1), 1)
+    frames = iter(broken)
     assert next(frames).offset_s == 0.0
     with pytest.raises(OSError, match="disk gone"):
         next(frames)
 
-    endless = read_ahead(Frame(np.zeros((2, 2, 3), np.uint8), float(k)) for k in range(10**9))
-    assert next(endless).offset_s == 0.0
-    endless.close()
-    assert not any(t.name == "engage-decode" for t in threading.enumerate())
+    endless = Counted(10**9)
+    ahead = FramesAhead(endless, 1, max_bytes=3 * 100 * 100 * 3)
+    time.sleep(0.3)  # decoding started before anyone asked, and stopped at the bound
+    assert len(ahead._waiting) == 3
+    assert next(iter(ahead)).offset_s == 0.0
+    ahead.close()
+    ahead.close()
+    assert endless.closed and not any(t.name == "engage-decode" for t in threading.enumerate())
+
+
+def h264_with_b_frames(path, seconds: float = 20.0, fps: int = 25):
+    """An H.264 clip with B-frames and a keyframe every 5 s (as cameras write them), encoded by PyAV's own x264;
+    each frame shows its index as a grey level."""
+    av = pytest.importorskip("av")
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=fps, options={"bf": "3", "g": str(5 * fps)})
+        stream.width, stream.height, stream.pix_fmt = 320, 240, "yuv420p"
+        for k in range(round(seconds * fps)):
+            image = np.full((240, 320, 3), k % 250, np.uint8)
+            image[:, :40] = (0, 0, 255)  # a red band: colours survive the conversion
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(image, format="bgr24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+@pytest.mark.parametrize("fps", [2.0, 0.05])  # skipping frames nothing refers to; seeking past whole stretches
+def test_pyav_decodes_the_analyzed_frames_at_their_media_time(tmp_path, fps):
+    from monitor.source import PyAVVideo, open_video
+
+    path = h264_with_b_frames(tmp_path / "camera.mp4")
+    video = open_video(path, threads=1)
+    assert isinstance(video, PyAVVideo) and video.duration_s == pytest.approx(20.0, abs=0.1)
+    frames = list(video.frames(fps))
+    video.close()
+    assert len(frames) == round(20 * fps)
+    lateness = [f.offset_s - k / fps for k, f in enumerate(frames)]  # a skipped B-frame's turn goes to the next
+    assert all(-1e-6 <= late <= 3 / 25 + 1e-6 for late in lateness)
+    for frame in frames:
+        index = round(frame.offset_s * 25)
+        assert frame.image.shape == (240, 320, 3)
+        assert abs(int(np.median(frame.image[:, 60:, 1])) - index % 250) <= 3  # the picture of that very frame
+        assert np.abs(frame.image[:, 4:36].mean(axis=(0, 1)) - (0, 0, 255)).max() <= 8
+
+
+def test_odd_sized_video_is_converted_by_ffmpeg(tmp_path):
+    av = pytest.importorskip("av")
+    from monitor.source import PyAVVideo
+
+    path = tmp_path / "odd.mkv"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=5)
+        stream.width, stream.height, stream.pix_fmt = 101, 77, "yuv444p"
+        for k in range(10):
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(np.full((77, 101, 3), 20 * k, np.uint8), "bgr24")))
+        container.mux(stream.encode(None))
+    video = PyAVVideo(path, threads=1)
+    frames = list(video.frames(5.0))
+    video.close()
+    assert len(frames) == 10 and frames[3].image.shape == (77, 101, 3)
+    assert abs(int(frames[3].image.mean()) - 60) <= 2

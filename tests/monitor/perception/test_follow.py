@@ -6,7 +6,7 @@ import pytest
 from monitor.consent import Zone
 from monitor.demo import render_frame
 from monitor.perception.detect import create_detector
-from monitor.perception.follow import FaceFollower, FollowSettings
+from monitor.perception.follow import GUTTER, FaceFollower, FollowSettings
 from monitor.track import match_boxes
 
 FPS = 2.0
@@ -34,6 +34,18 @@ def test_followed_faces_match_a_full_search_of_the_same_frame_with_fresh_landmar
         assert all(face.landmarks is not None and face.landmarks.shape == (5, 2) for face in faces)
     assert searched[0] and not any(searched[1:])  # the room is still: one search, then following
     assert following.searches == 1
+
+
+def test_all_followed_faces_are_refound_in_one_local_search_a_frame():
+    following = follower(search_period_s=10.0)
+    searched_images = []
+    local_detect = following.local.detect
+    following.local.detect = lambda image: searched_images.append(image.shape) or local_detect(image)
+    for image, offset in frames(3.0):
+        faces, _ = following.faces(image, offset)
+        assert len(faces) == 4
+    tile = round(following.settings.face_px * following.settings.crop_factor)
+    assert searched_images == [(tile, 4 * tile + 3 * GUTTER, 3)] * 5  # the four crops side by side, each frame
 
 
 @pytest.mark.parametrize("motion", [True, False], ids=["motion-gated", "periodic-only"])
