@@ -5,7 +5,8 @@ as engage did before issue 43), and
 against two decoding floors: OpenCV grabbing every frame, and PyAV decoding what `analyze` decodes at 2 frames a
 second (the frames other frames refer to, and the analyzed ones as pictures), each doing nothing else.
 
-Run: python bench/bench_recordings.py [--seconds 60] [--runs 3] [--budget] [--jobs] [--lecture 5]
+Run: python bench/bench_recordings.py [--seconds 60] [--runs 3] [--budget] [--jobs] [--where] [--lecture 5]
+`--where` also prints where the time of one `engage analyze` goes (bench/where_analyze.py).
 `--lecture N` (default 5) also times a lecture of the clip N times over (a 5-minute lecture at the default), where
 the start-up (printed: `engage analyze` on the clip's first second) counts less.
 `--budget` also prints what one analyzed frame costs at each YuNet input width (detection, classification of the
@@ -117,6 +118,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--budget", action="store_true", help="also the cost of one analyzed frame by YuNet width")
     parser.add_argument("--jobs", action="store_true", help="also two recordings with --jobs 1 against --jobs 2")
+    parser.add_argument("--where", action="store_true", help="also where the time goes (bench/where_analyze.py)")
     parser.add_argument(
         "--lecture", type=int, default=5, help="also a lecture of the clip this many times over (0: not)"
     )
@@ -146,6 +148,8 @@ def main() -> None:
             )
         if args.budget:
             frame_budget(clip)
+        if args.where:
+            subprocess.run([sys.executable, str(Path(__file__).with_name("where_analyze.py")), str(clip)], check=True)
         if args.jobs:
             pair = [clip, Path(folder) / "second.mp4"]
             shutil.copy(clip, pair[1])
