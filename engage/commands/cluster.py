@@ -65,8 +65,9 @@ def analyze_remote(settings: argparse.Namespace, video: Path, started_at: dateti
         frames = FramesAhead(open_video(video, _decoding_threads(args)), args.fps)  # decodes while the models load
         with contextlib.closing(frames), recording_store(args) as (store, sender):
             pipeline = _analysis(args, store, video, _runtime(args))
-            run_analyze(pipeline, frames, lambda seconds, detail: None)
+            # read while it runs: once finished, the sender of another worker sharing this outbox may prune it
             uid = store.session(pipeline.session_id).uid
+            run_analyze(pipeline, frames, lambda seconds, detail: None)
         return RemoteResult(video, uid, sender.state.queued if sender else 0)
     except EngageError as exc:
         return RemoteResult(video, error=str(exc))
