@@ -200,11 +200,13 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _hint(error: EngageError, args: argparse.Namespace) -> str:
     """What to do next, where the error alone does not say: a reading command while the central store is down
     can read what this machine recorded but has not sent yet."""
+    if args.command not in ("sessions", "show", "export"):
+        return ""
     from monitor.defaults import default_outbox
     from monitor.store import StoreUnavailable
 
     outbox = default_outbox()
-    if isinstance(error, StoreUnavailable) and args.command in ("sessions", "show", "export") and outbox.is_file():
+    if isinstance(error, StoreUnavailable) and outbox.is_file():
         return f"; what this machine recorded and has not sent yet can be read with --db {outbox}"
     return ""
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import os
+
 import keras
 import numpy as np
 
 from monitor.core import CLASSES
-from training.augment import augmenter, mixup, resize_all, sample_weights, shrink
+from training.augment import augment, mixup, resize_all, sample_weights, shrink
 from training.config import TrainConfig
 from training.data import LabelledImages, load_dataset
 from training.labels import LabelMapping
@@ -19,16 +21,16 @@ def head_targets(data: LabelledImages, head: str) -> np.ndarray:
 class TrainingBatches(keras.utils.PyDataset):
     """Shuffled, augmented training batches as NumPy arrays (x, targets, weights), for any Keras backend.
 
-    The order and the shrinking and mixing draws come from the run's seed and the epoch, so a resumed run follows the
-    schedule of an uninterrupted one; the Keras augmentation layers draw from Keras's own seeded generator."""
+    The order and every draw (augmentation, shrinking, mixing) come from the run's seed, the epoch and the batch, so a
+    resumed run follows the schedule of an uninterrupted one, whichever loader thread makes a batch. On many cores
+    several threads make batches (OpenCV leaves the GIL): one per four cores, one on a laptop, whose cores train."""
 
     def __init__(self, data: LabelledImages, config: TrainConfig, first_epoch: int = 0) -> None:
-        super().__init__(workers=1, use_multiprocessing=False, max_queue_size=4)
+        super().__init__(workers=max(1, (os.cpu_count() or 1) // 4), use_multiprocessing=False, max_queue_size=8)
         self.x = resize_all(data.images, config.input_size)
         self.y = head_targets(data, config.head).astype(np.float32)
         self.w = sample_weights(data.labels, config.class_weights)
         self.config = config
-        self.augment = augmenter(config.erase)
         self.epoch = first_epoch
         self.order = self._shuffled()
 
@@ -43,7 +45,7 @@ class TrainingBatches(keras.utils.PyDataset):
         size = self.config.batch_size
         chosen = self.order[index * size : (index + 1) * size]
         rng = np.random.default_rng([self.config.seed, self.epoch, index])
-        x = keras.ops.convert_to_numpy(self.augment(self.x[chosen].astype(np.float32), training=True))
+        x = augment(self.x[chosen].astype(np.float32), rng, self.config.erase)
         y, w = self.y[chosen], self.w[chosen]
         if self.config.shrink:
             x = shrink(x, rng, self.config.shrink, self.config.shrink_jpeg)

@@ -16,7 +16,7 @@ from engage.cli import main
 from monitor.errors import EngageError
 from monitor.perception.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
-from training.augment import augmenter, mixup, shrink
+from training.augment import augment, mixup, shrink
 from training.data import load_dataset
 from training.distil import distil, load_teachers
 from training.evaluate import predict
@@ -234,10 +234,28 @@ def test_random_erasing_puts_a_noise_patch_on_that_share_of_faces():
 
     def erased(share: float) -> float:
         """The share of flat faces no longer flat: the other augmentations keep them flat (reflect fill)."""
-        augmented = keras.ops.convert_to_numpy(augmenter(share)(faces, training=True))
+        augmented = augment(faces, np.random.default_rng(1), share)
         return float(np.mean(augmented.max((1, 2, 3)) - augmented.min((1, 2, 3)) > 1))
 
     assert erased(0.0) == 0.0 and 0.4 < erased(0.5) < 0.6 and erased(1.0) == 1.0
+
+
+def test_augmentation_moves_a_face_within_its_ranges_and_draws_only_from_its_generator():
+    faces = np.zeros((300, 48, 48, 1), np.float32)
+    faces[:, 20:28, 10:18] = 255.0  # a bright square left of the centre
+    augmented = augment(faces, np.random.default_rng(5))
+    assert augmented.shape == faces.shape and augmented.dtype == np.float32
+    assert np.array_equal(augmented, augment(faces, np.random.default_rng(5)))  # a resumed run draws the same
+    assert augmented.min() >= 0 and augmented.max() <= 255
+    weights = augmented[..., 0] - augmented[..., 0].min(axis=(1, 2), keepdims=True)  # above each face's background
+    columns = (weights.sum(axis=1) * np.arange(48)).sum(axis=1) / weights.sum(axis=(1, 2))
+    left, right = np.mean(columns < 23.5), np.mean(columns > 23.5)
+    assert 0.35 < left < 0.65 and 0.35 < right < 0.65  # flipped half the time
+    # the square's centre, 10 px from the face's, moves by at most the shift (4.8 px each way), zoomed in by at most
+    # 1/0.85 and turned: it never reaches the centre, nor goes beyond (10 + 4.8, 4.8) / 0.85 from it
+    offsets = np.abs(columns - 23.5)
+    assert offsets.min() > 2 and offsets.max() < np.hypot(10 + 4.8, 4.8) / 0.85
+    assert offsets.std() > 1  # and it does move
 
 
 def test_shrinking_blurs_that_share_of_faces_and_keeps_the_rest():
