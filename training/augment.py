@@ -18,7 +18,8 @@ def resize_all(images: np.ndarray, size: int) -> np.ndarray:
 def augment(faces: np.ndarray, rng: np.random.Generator, erase: float = 0.0) -> np.ndarray:
     """A batch (N, size, size, 1) float32 of faces each flipped left-right half the time, shifted up to 10% each way,
     turned up to 18 degrees, zoomed from 15% in to 10% out (one affine warp, the borders reflected), brightened by
-    up to 20% of the range either way and its contrast scaled by 0.7-1.3 about its mean; with `erase` > 0, that share
+    up to 20% of the range either way and its contrast raised by 0-30% about its mean (Keras 3's RandomContrast(0.3)
+    draws its factor from 1.0-1.3, measured: the recipe always had that); with `erase` > 0, that share
     of faces then gets a patch of 2-33% of its area replaced by noise. The draws of Keras's RandomFlip,
     RandomTranslation, RandomRotation, RandomZoom, RandomBrightness and RandomContrast, in OpenCV and NumPy: the same
     on every Keras backend, from `rng` alone (a resumed run draws the same), and one warp per face."""
@@ -28,7 +29,7 @@ def augment(faces: np.ndarray, rng: np.random.Generator, erase: float = 0.0) -> 
     angle = rng.uniform(-0.05, 0.05, count) * 2 * np.pi
     zoom = 1 + rng.uniform(-0.15, 0.1, count)  # the input span one output pixel covers: < 1 zooms in
     brightness = (rng.uniform(-0.2, 0.2, count) * 255).astype(np.float32)[:, None, None, None]
-    contrast = rng.uniform(0.7, 1.3, count).astype(np.float32)[:, None, None, None]
+    contrast = rng.uniform(1.0, 1.3, count).astype(np.float32)[:, None, None, None]  # Keras's RandomContrast(0.3) did
     centre = (size - 1) / 2
     cos, sin, mirror = np.cos(angle) * zoom, np.sin(angle) * zoom, np.where(flip, -1.0, 1.0)
     linear = np.stack([np.stack([cos * mirror, -sin], -1), np.stack([sin * mirror, cos], -1)], 1)  # zoom, turn, flip
