@@ -14,7 +14,6 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import OperationalError, SQLAlchemyError
 
@@ -29,6 +28,15 @@ T = TypeVar("T")
 REFUSALS = ("authentication failed", "does not exist", "no password supplied", "permission denied")  # no retry helps
 UPGRADE_LOCK = 0x656E67616765  # "engage": the PostgreSQL advisory lock that serialises schema upgrades
 SESSION, INTERVAL, MARKER = schema.sessions.c, schema.intervals.c, schema.markers.c
+
+
+def _upserting_insert(dialect: str) -> Callable[..., Any]:
+    """The dialect's INSERT that can upsert (its dialect module loaded only for the engine in use)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 class StoreUnavailable(EngageError):
@@ -70,7 +78,7 @@ class SqlStore:
         if location.is_local:
             sa.event.listen(self._engine, "connect", _sqlite_connection)
             sa.event.listen(self._engine, "begin", _sqlite_begin)
-        self._insert = postgresql.insert if self.dialect == "postgresql" else sqlite.insert
+        self._insert = _upserting_insert(self.dialect)
         self._open(create)
 
     @property
