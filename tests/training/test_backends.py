@@ -17,15 +17,19 @@ RECIPE = ["--alpha", "0.25", "--batch-size", "8", "--max-steps", "3", "--shrink"
 RECIPE += ["--mixup", "0.2", "--stages", "32:2:2e-3,40:1:1e-3"]
 
 
-def train(backend: str, data, out, tmp_path) -> subprocess.CompletedProcess[str]:
+def backend_env(backend: str, tmp_path) -> dict[str, str]:
     env = {**os.environ, "KERAS_BACKEND": backend, "TF_CPP_MIN_LOG_LEVEL": "2", "JAX_PLATFORMS": "cpu"}
     if backend == "jax":  # as on the device: any TensorFlow import fails
         blocked = tmp_path / "no-tensorflow" / "tensorflow"
         blocked.mkdir(parents=True, exist_ok=True)
         (blocked / "__init__.py").write_text("raise ImportError('no TensorFlow on this machine')\n")
         env["PYTHONPATH"] = os.pathsep.join([str(blocked.parent), env.get("PYTHONPATH", "")])
+    return env
+
+
+def train(backend: str, data, out, tmp_path) -> subprocess.CompletedProcess[str]:
     command = [sys.executable, "-m", "engage", "train", "--data", str(data), *RECIPE, "--out", str(out)]
-    return subprocess.run(command, capture_output=True, text=True, env=env, timeout=600)
+    return subprocess.run(command, capture_output=True, text=True, env=backend_env(backend, tmp_path), timeout=600)
 
 
 @pytest.mark.slow
@@ -42,6 +46,15 @@ def test_the_recipe_trains_on_jax_without_tensorflow_and_exports_like_a_tensorfl
         assert len((tmp_path / "jax" / stage / "history.csv").read_text().splitlines()) == epochs + 1
         assert json.loads((tmp_path / "jax" / stage / "trained-on.json").read_text())["backend"] == "jax"
 
+    # carried off the device as training/gpu.sh does: finished stages without optimizer state, still exportable
+    sizes = {
+        stage: (tmp_path / "jax" / stage / "best.keras").stat().st_size for stage in ("stage1-32px", "stage2-40px")
+    }
+    slim = [sys.executable, "-m", "training.slim", str(tmp_path / "jax")]
+    slimmed = subprocess.run(slim, capture_output=True, text=True, env=backend_env("jax", tmp_path), timeout=300)
+    assert slimmed.returncode == 0, slimmed.stderr
+    for stage, size in sizes.items():
+        assert (tmp_path / "jax" / stage / "best.keras").stat().st_size < size / 2
     exported = subprocess.run(
         [sys.executable, "-m", "engage", "train", "--export", str(tmp_path / "jax")],
         capture_output=True,
