@@ -40,19 +40,17 @@ def _default_name(source: str, room: str) -> str:
 
 
 def _runtime(args: argparse.Namespace, light: bool = False) -> tuple[FaceDetector, ExpressionClassifier]:
-    """Load the detector and model first, so a bad model never leaves a session behind. OpenCV runs on one thread:
-    the local searches on small crops are faster so, and parallel jobs (and the decoding thread) share the cores.
-    `light` (live, on a laptop, at a few frames a second): YuNet searches a large frame by parts, for a quarter of
-    its memory, and the model runs on one thread."""
+    """Load the detector and model first, so a bad model never leaves a session behind. OpenCV and the model run
+    on one thread: the local searches on small crops are faster so, a recording's other cores decode it, parallel
+    jobs share the cores, and `live` is idle between its few frames a second. `light` (live, on a laptop): YuNet
+    searches a large frame by parts, for a quarter of its memory."""
     import cv2
 
     cv2.setNumThreads(1)
     detector = create_detector(args.detector, args.face_score)
     if light and isinstance(detector, YuNetDetector):
         detector.max_input_px = LIGHT_MAX_INPUT_PX
-    return detector, ExpressionClassifier(
-        args.model, threads=1 if light else max(1, _cores(args) - _decoding_threads(args))
-    )
+    return detector, ExpressionClassifier(args.model, threads=1)
 
 
 def _cores(args: argparse.Namespace) -> int:
@@ -64,8 +62,7 @@ def _cores(args: argparse.Namespace) -> int:
 
 def _decoding_threads(args: argparse.Namespace) -> int:
     """A recording's decoding threads: its cores less the one its analysis runs on (one thread decodes with the
-    least work in all, and on two cores the analysis takes the other; the model runs on what is left, at least
-    one)."""
+    least work in all, and on two cores the analysis takes the other)."""
     return max(1, _cores(args) - 1)
 
 
