@@ -159,6 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_training_options(train, "train")
     evaluate = commands.add_parser("evaluate", help="report a model's accuracy on PrivateTest")
     _add_training_options(evaluate, "evaluate")
+    select = commands.add_parser(
+        "select", help="judge a trained model against the bundled one by the written selection rule (PublicTest)"
+    )
+    _add_training_options(select, "select")
     combine = commands.add_parser("combine", help="average trained runs into one model (needs TensorFlow)")
     _add_training_options(combine, "combine")
     convert = commands.add_parser(

@@ -44,6 +44,20 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
     elif command == "combine":
         parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")
         parser.add_argument("--out", type=Path, required=True, help="folder for the combined model and its card")
+    elif command == "select":
+        parser.add_argument("candidate", type=Path, metavar="MODEL.onnx", help="a trained model (its card beside it)")
+        parser.add_argument(
+            "--incumbent",
+            type=Path,
+            metavar="MODEL.onnx",
+            help="the model it would replace (default: the bundled model)",
+        )
+        parser.add_argument("--fer2013", type=Path, required=True, help="fer2013.csv or a train/ test/ image folder")
+        parser.add_argument("--ferplus", type=Path, required=True, help="FER+ fer2013new.csv")
+        parser.add_argument("--images", type=Path, help="FER+ image root holding FER2013Valid/")
+        parser.add_argument(
+            "--out", type=Path, help="where the verdict is written as JSON (default: selection.json beside MODEL)"
+        )
     elif command == "convert":
         parser.add_argument("flatbuffer", type=Path, metavar="MODEL.tflite", help="a model of an earlier release")
         parser.add_argument("onnx", type=Path, metavar="MODEL.onnx", help="where to write it (its card beside it)")
@@ -144,6 +158,69 @@ def run_convert(args: argparse.Namespace) -> int:
     card = ModelCard.read(card_path_for(args.flatbuffer))
     model = convert_tflite(args.flatbuffer, args.onnx, card)
     print(f"model written to {model} (+ {model.with_suffix('.json').name})")
+    return 0
+
+
+def run_select(args: argparse.Namespace) -> int:
+    import json
+    from dataclasses import asdict
+
+    import numpy as np
+
+    from monitor.perception.model import ExpressionClassifier
+    from training.data import load_dataset
+    from training.evaluate import compare_labels
+    from training.labels import LabelMapping
+    from training.selection import WHOLE, PublicTest, SelectionRule, fitted_bias, judge, score
+
+    candidate, incumbent = ExpressionClassifier(args.candidate), ExpressionClassifier(args.incumbent)
+    if candidate.card.mapping != incumbent.card.mapping:
+        raise EngageError("the two models map emotions to classes differently; they are not judged on one truth")
+    mapping = LabelMapping(candidate.card.mapping or LabelMapping().mapping)
+    ferplus = load_dataset(args.ferplus, mapping, ferplus_images=args.images).subset("val")
+    fer2013 = load_dataset(args.fer2013, mapping).subset("val")
+    consensus = compare_labels(fer2013, ferplus)[1]
+    if consensus is None:
+        raise EngageError(f"{args.fer2013} and {args.ferplus} share no PublicTest face: give the same faces' labels")
+    data, rule = PublicTest(ferplus, fer2013, consensus), SelectionRule()
+    incumbent_bias = np.asarray(incumbent.card.class_bias, np.float32)
+    bias = fitted_bias(candidate, data, rule)
+    scores = {
+        "candidate": score(candidate, data, rule, bias),
+        "incumbent": score(incumbent, data, rule, incumbent_bias),
+    }
+    verdict = judge(scores["candidate"], scores["incumbent"], rule, bias)
+    print(f"PublicTest, int8, views {','.join(rule.views)}; each model with its class bias (the candidate's fitted)")
+    for size in rule.sizes:
+        for name, model in (("candidate", args.candidate), ("incumbent", incumbent.model_path)):
+            result = scores[name][size]
+            print_metrics(f"{'whole' if size == WHOLE else f'{size} px'} {name} FER+ ({model.name})", result.ferplus)
+            print(f"{'':>8}consensus accuracy {result.consensus.accuracy:.4f}  n={result.consensus.images}")
+    for check in verdict.checks:
+        gain = check.candidate - check.incumbent
+        print(
+            f"{'pass' if check.passed else 'FAIL'}  {check.what}: {check.candidate:.4f} against {check.incumbent:.4f} "
+            f"({gain:+.4f}, needs {check.needed:+.4f} or more)"
+        )
+    print(
+        f"verdict: {'the candidate ships' if verdict.ships else 'the incumbent stays'}; the candidate's fitted class "
+        f"bias {dict(zip(CLASSES, verdict.candidate_bias, strict=True))}"
+    )
+    out = args.out or args.candidate.with_name("selection.json")
+    record = {
+        "rule": asdict(rule),
+        "candidate": str(args.candidate),
+        "incumbent": str(incumbent.model_path),
+        "ships": verdict.ships,
+        "checks": [asdict(check) | {"passed": check.passed} for check in verdict.checks],
+        "candidate_bias": verdict.candidate_bias,
+        "scores": {
+            name: {str(size): {k: v.as_dict() for k, v in vars(s).items()} for size, s in by_size.items()}
+            for name, by_size in scores.items()
+        },
+    }
+    out.write_text(json.dumps(record, indent=1) + "\n")
+    print(f"written to {out}")
     return 0
 
 

@@ -13,7 +13,7 @@ from engage.commands.manage import (
     cmd_sync,
 )
 from engage.commands.record import cmd_analyze, cmd_classify, cmd_demo, cmd_live, cmd_room, cmd_zones
-from engage.commands.tools import cmd_combine, cmd_convert, cmd_dashboard, cmd_evaluate, cmd_train
+from engage.commands.tools import cmd_combine, cmd_convert, cmd_dashboard, cmd_evaluate, cmd_select, cmd_train
 
 __all__ = [
     "cmd_analyze",
@@ -32,6 +32,7 @@ __all__ = [
     "cmd_prune",
     "cmd_rename",
     "cmd_room",
+    "cmd_select",
     "cmd_sessions",
     "cmd_show",
     "cmd_sync",

@@ -30,6 +30,13 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
         return run_evaluate(args)
 
 
+def cmd_select(args: argparse.Namespace) -> int:
+    from training.options import run_select
+
+    with training_extra("select"):
+        return run_select(args)
+
+
 def cmd_combine(args: argparse.Namespace) -> int:
     from training.options import run_combine
 

@@ -1,0 +1,78 @@
+import json
+import shutil
+from pathlib import Path
+
+import numpy as np
+
+from engage.cli import main
+from monitor.perception.model import ModelCard, card_path_for
+from tests.training.fer_fixtures import write_ferplus, write_image_folders
+from training.evaluate import metrics
+from training.labels import LabelMapping
+from training.selection import WHOLE, Scores, SelectionRule, judge
+
+RULE = SelectionRule()
+
+
+def scores(accuracy: float, consensus: float | None = None) -> Scores:
+    """Metrics of 1,000 faces scored right at the given accuracy."""
+
+    def scored(share: float) -> object:
+        labels = np.arange(1000) % 3
+        predicted = labels.copy()
+        predicted[: round((1 - share) * 1000)] += 1
+        return metrics(labels, predicted % 3)
+
+    return Scores(ferplus=scored(accuracy), consensus=scored(accuracy if consensus is None else consensus))
+
+
+def by_size(whole: float, at_32: float, at_24: float, consensus: float | None = None) -> dict[int, Scores]:
+    return {WHOLE: scores(whole, consensus), 32: scores(at_32), 24: scores(at_24)}
+
+
+def test_a_candidate_ships_only_with_two_points_at_each_small_size_and_no_loss_on_whole_faces():
+    incumbent = by_size(0.867, 0.841, 0.780)
+    bias = np.array([0.0, 0.1, 0.2])
+
+    def verdict(**candidate: float) -> tuple[bool, list[bool]]:
+        result = judge(by_size(**candidate), incumbent, RULE, bias)
+        return result.ships, [check.passed for check in result.checks]
+
+    assert verdict(whole=0.863, at_32=0.861, at_24=0.800) == (True, [True] * 4)  # exactly +2 and -0.4 points
+    assert verdict(whole=0.870, at_32=0.860, at_24=0.830) == (False, [False, True, True, True])  # 32 px: +1.9
+    assert verdict(whole=0.870, at_32=0.870, at_24=0.799) == (False, [True, False, True, True])
+    assert verdict(whole=0.861, at_32=0.870, at_24=0.830) == (False, [True, True, False, False])  # whole: -0.6
+    assert verdict(whole=0.867, at_32=0.870, at_24=0.830, consensus=0.861) == (False, [True, True, True, False])
+    assert judge(by_size(0.9, 0.9, 0.9), incumbent, RULE, bias).candidate_bias == (0.0, 0.1, 0.2)
+
+
+def test_select_records_the_verdict_and_refuses_models_of_other_mappings(tmp_path, tiny_model, capsys):
+    folders = write_image_folders(tmp_path / "fer2013")
+    ferplus = write_ferplus(tmp_path / "ferplus")
+    candidate, incumbent = (Path(shutil.copy(tiny_model, tmp_path / f"{name}.onnx")) for name in ("new", "old"))
+    card = ModelCard.read(card_path_for(tiny_model))
+    card.mapping = dict(LabelMapping().mapping)  # FER2013's and FER+'s emotions alike, so they share consensus faces
+    for model in (candidate, incumbent):
+        card.write(card_path_for(model))
+    select = ["select", str(candidate), "--incumbent", str(incumbent), "--fer2013", str(folders)]
+
+    assert main([*select, "--ferplus", str(ferplus)]) == 0
+
+    printed = capsys.readouterr().out
+    record = json.loads((tmp_path / "selection.json").read_text())
+    assert [check["what"] for check in record["checks"]] == [
+        "FER+ accuracy at 32 px",
+        "FER+ accuracy at 24 px",
+        "FER+ accuracy on whole faces",
+        "consensus accuracy on whole faces",
+    ]
+    assert record["ships"] == all(check["passed"] for check in record["checks"])
+    assert set(record["scores"]["candidate"]) == {"48", "32", "24"}
+    assert record["scores"]["incumbent"]["48"]["ferplus"]["images"] == 14  # PublicTest only
+    assert ("the candidate ships" if record["ships"] else "the incumbent stays") in printed
+    assert ModelCard.read(card_path_for(candidate)) == card  # judged, not changed
+
+    card.mapping = {**card.mapping, "surprise": "neutral"}
+    card.write(card_path_for(candidate))
+    assert main([*select, "--ferplus", str(ferplus)]) == 2
+    assert "map emotions to classes differently" in capsys.readouterr().err
