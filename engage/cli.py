@@ -163,7 +163,7 @@ def build_parser() -> argparse.ArgumentParser:
         "select", help="judge a trained model against the bundled one by the written selection rule (PublicTest)"
     )
     _add_training_options(select, "select")
-    combine = commands.add_parser("combine", help="average trained runs into one model (needs TensorFlow)")
+    combine = commands.add_parser("combine", help="average trained runs or exported models into one model")
     _add_training_options(combine, "combine")
     convert = commands.add_parser(
         "convert", help="turn a .tflite model of an earlier release into .onnx (needs TensorFlow)"

@@ -42,7 +42,14 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             "TensorFlow): its best checkpoints as int8 ONNX and cards",
         )
     elif command == "combine":
-        parser.add_argument("runs", nargs="+", type=Path, help="training run folders (best.keras + config.json)")
+        parser.add_argument(
+            "runs",
+            nargs="+",
+            type=Path,
+            metavar="RUN_OR_MODEL",
+            help="training run folders (best.keras + config.json), or exported .onnx models with their cards "
+            "(the bundled one too; no TensorFlow needed)",
+        )
         parser.add_argument("--out", type=Path, required=True, help="folder for the combined model and its card")
     elif command == "select":
         parser.add_argument("candidate", type=Path, metavar="MODEL.onnx", help="a trained model (its card beside it)")
@@ -142,6 +149,18 @@ def run_train(args: argparse.Namespace) -> int:
 
 
 def run_combine(args: argparse.Namespace) -> int:
+    exported = [path.suffix == ".onnx" for path in args.runs]
+    if any(exported) and not all(exported):
+        raise EngageError("combine either training runs or exported .onnx models, not both")
+    if all(exported):
+        from training.pair import combine_exported
+
+        model = combine_exported(args.runs, args.out)
+        print(
+            f"model written to {model} (+ {model.with_suffix('.json').name}); choose its class bias with "
+            f"engage evaluate --model {model} --split val --fit-bias"
+        )
+        return 0
     from training.ensemble import combine
 
     model = combine(args.runs, args.out)

@@ -1,0 +1,85 @@
+"""Exported models merged into one ONNX graph that averages their probabilities: no TensorFlow, no float weights.
+
+The shipped model exists only as its int8 file, so an ensemble with it is made from the files themselves: every
+member's graph, names prefixed, reads the one face input, and a Mean node averages their outputs.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from monitor.errors import EngageError
+from monitor.perception.model import ModelCard, card_path_for
+
+INPUT, OUTPUT = "face", "expression"
+
+
+def merged_graph(paths: list[Path]) -> object:
+    """One onnx.ModelProto feeding `INPUT` to every member and averaging their single outputs into `OUTPUT`."""
+    import onnx
+    from onnx import compose, helper
+
+    members = [onnx.load(str(path)) for path in paths]
+    nodes, initializers, outputs, opsets = [], [], [], {}
+    for index, member in enumerate(members):
+        if len(member.graph.input) != 1 or len(member.graph.output) != 1:
+            raise EngageError(f"{paths[index]}: a model with one input and one output is expected")
+        graph = compose.add_prefix(member, f"member{index}/").graph
+        (face,) = graph.input
+        for node in graph.node:  # every member reads the shared input
+            node.input[:] = [INPUT if name == face.name else name for name in node.input]
+        nodes += graph.node
+        initializers += graph.initializer
+        outputs.append(graph.output[0].name)
+        for opset in member.opset_import:
+            opsets[opset.domain] = max(opsets.get(opset.domain, 0), opset.version)
+    face = helper.make_value_info(INPUT, members[0].graph.input[0].type)
+    result = helper.make_value_info(OUTPUT, members[0].graph.output[0].type)
+    nodes.append(helper.make_node("Mean", outputs, [OUTPUT], name="average"))
+    graph = helper.make_graph(nodes, f"average_of_{len(members)}", [face], [result], initializers)
+    model = helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid(domain, version) for domain, version in sorted(opsets.items())],
+        producer_name="engage combine",
+    )
+    model.ir_version = max(member.ir_version for member in members)
+    onnx.checker.check_model(model)
+    return model
+
+
+def combine_exported(paths: list[Path], out: Path) -> Path:
+    """Write `out`/model.onnx averaging the exported models, and its card (views of the first, no class bias:
+    `engage evaluate --split val --fit-bias` chooses the pair's)."""
+    import onnx
+
+    if len(paths) < 2:
+        raise EngageError("give at least two .onnx models to combine")
+    for path in paths:
+        if not path.is_file():
+            raise EngageError(f"model file {path} is missing")
+    cards = [ModelCard.read(card_path_for(path)) for path in paths]
+    if len({card.input_size for card in cards}) > 1:
+        raise EngageError(f"the models take different input sizes {sorted({c.input_size for c in cards})}")
+    if any(card.mapping != cards[0].mapping or card.color != cards[0].color for card in cards):
+        raise EngageError("the models map emotions to classes differently; an ensemble needs one mapping")
+    first = cards[0]
+    card = ModelCard(
+        version=f"{first.version}-pair" if len(cards) == 2 else f"{first.version}-ensemble{len(cards)}",
+        input_size=first.input_size,
+        color=first.color,
+        preprocessing=first.preprocessing,
+        mapping=first.mapping,
+        architecture=f"average of {len(cards)} exported models: " + "; ".join(c.architecture for c in cards),
+        quantization="+".join(sorted({c.quantization for c in cards})),
+        views=first.views,
+        training={
+            "members": [
+                {"file": path.name, "version": c.version} | c.training for path, c in zip(paths, cards, strict=True)
+            ]
+        },
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    model_path = out / "model.onnx"
+    onnx.save(merged_graph(paths), str(model_path))
+    card.write(card_path_for(model_path))
+    return model_path
