@@ -68,6 +68,10 @@ def load_training_data(config: TrainConfig) -> tuple[LabelledImages, LabelledIma
     parts = [
         load_dataset(p, mapping, soft=config.soft_labels, ferplus_images=config.ferplus_images) for p in config.data
     ]
+    if config.align:
+        from training.aligned import align_dataset
+
+        parts = [align_dataset(p) for p in parts]
     if config.superres:
         from training.superres import upscale_dataset
 
