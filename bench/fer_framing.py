@@ -1,7 +1,8 @@
 """Where YuNet puts the five landmarks in FER2013 training faces: the template monitor/perception/align.py crops to.
 
 Run: python bench/fer_framing.py DATA/fer2013 [--sample 3000]
-Each 48x48 face gets a 12 px border (replicated) and is upscaled 4x so the detector sees a whole face; the
+Each 48x48 face gets a 12 px border (replicated) and is upscaled 4x so the detector sees a whole face (as
+`engage train --align` frames them, training/aligned.py); the
 median landmark positions of the faces found, as fractions of the 48x48 frame, are the template.
 """
 
@@ -16,8 +17,8 @@ import numpy as np
 
 from monitor.perception.align import FER_LANDMARKS
 from monitor.perception.detect import YuNetDetector
+from training.aligned import BORDER, MIN_SCORE, SCALE, likeliest_face
 
-BORDER, SCALE = 12, 4
 NAMES = ("right eye", "left eye", "nose tip", "right mouth", "left mouth")
 
 
@@ -28,13 +29,11 @@ def main() -> None:
     args = parser.parse_args()
     files = sorted((args.fer2013 / "train").rglob("*.jpg"))
     files = random.Random(0).sample(files, min(args.sample, len(files)))
-    detector, points = YuNetDetector(min_score=0.5), []
+    detector, points = YuNetDetector(min_score=MIN_SCORE), []
     for file in files:
-        grey = cv2.copyMakeBorder(cv2.imread(str(file), cv2.IMREAD_GRAYSCALE), *[BORDER] * 4, cv2.BORDER_REPLICATE)
-        faces = detector.detect(cv2.resize(grey, None, fx=SCALE, fy=SCALE, interpolation=cv2.INTER_CUBIC))
-        if faces:
-            best = max(faces, key=lambda face: face.score)
-            points.append((best.landmarks / SCALE - BORDER) / 48)
+        found = likeliest_face(detector, cv2.imread(str(file), cv2.IMREAD_GRAYSCALE))
+        if found:
+            points.append((found[1].landmarks / SCALE - BORDER) / 48)
     median = np.median(points, axis=0)
     print(f"{len(points)} of {len(files)} faces found; median landmarks (x, y) as fractions of the frame:")
     for name, (x, y), (tx, ty) in zip(NAMES, median, FER_LANDMARKS, strict=True):

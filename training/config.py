@@ -58,8 +58,8 @@ class TrainConfig:
     superres: Path | None = option(None, "EDSR/ESPCN/FSRCNN/LapSRN .pb for cv2.dnn_superres")
     align: bool = option(
         False,
-        "re-frame every face as the runtime crops faces (YuNet's landmarks aligned to the FER framing; about 7 ms a "
-        "face when the data loads)",
+        "re-frame every face as the runtime crops faces (YuNet's landmarks aligned to the FER framing, when the "
+        "data loads)",
     )
     init_from: Path | None = option(None, "start from this .keras model's weights (same --alpha, any --input-size)")
     teachers: list[Path] = option(
