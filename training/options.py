@@ -190,9 +190,10 @@ def run_select(args: argparse.Namespace) -> int:
     from training.data import load_dataset
     from training.evaluate import compare_labels
     from training.labels import LabelMapping
-    from training.selection import WHOLE, PublicTest, SelectionRule, fitted_bias, judge, score
+    from training.selection import WHOLE, PublicTest, SelectionRule, fitted_bias, judge, predicted, score
 
     candidate, incumbent = ExpressionClassifier(args.candidate), ExpressionClassifier(args.incumbent)
+    incumbent_bias = incumbent.card.class_bias  # as it ships; `predicted` sets the bias aside
     if candidate.card.mapping != incumbent.card.mapping:
         raise EngageError("the two models map emotions to classes differently; they are not judged on one truth")
     mapping = LabelMapping(candidate.card.mapping or LabelMapping().mapping)
@@ -202,11 +203,11 @@ def run_select(args: argparse.Namespace) -> int:
     if consensus is None:
         raise EngageError(f"{args.fer2013} and {args.ferplus} share no PublicTest face: give the same faces' labels")
     data, rule = PublicTest(ferplus, fer2013, consensus), SelectionRule()
-    incumbent_bias = np.asarray(incumbent.card.class_bias, np.float32)
-    bias = fitted_bias(candidate, data, rule)
+    candidate_p, incumbent_p = predicted(candidate, data, rule), predicted(incumbent, data, rule)
+    bias = fitted_bias(candidate_p, data)
     scores = {
-        "candidate": score(candidate, data, rule, bias),
-        "incumbent": score(incumbent, data, rule, incumbent_bias),
+        "candidate": score(candidate_p, data, bias),
+        "incumbent": score(incumbent_p, data, np.asarray(incumbent_bias, np.float32)),
     }
     verdict = judge(scores["candidate"], scores["incumbent"], rule, bias)
     print(f"PublicTest, int8, views {','.join(rule.views)}; each model with its class bias (the candidate's fitted)")

@@ -67,39 +67,49 @@ class Verdict:
         return all(check.passed for check in self.checks)
 
 
-def raw_probabilities(
-    classifier: ExpressionClassifier, faces: LabelledImages, sizes: tuple[int, ...], views: tuple[str, ...]
-) -> dict[int, np.ndarray]:
-    """The model's probabilities for the faces at each size, averaged over `views`, before any class bias."""
-    classifier.card = replace(classifier.card, views=list(views), class_bias=[0.0] * len(CLASSES))
-    return {
-        size: ensemble_predict([classifier], faces.images if size == WHOLE else shrunk(faces.images, size))
-        for size in sizes
-    }
+@dataclass(frozen=True)
+class Probabilities:
+    """One model's PublicTest probabilities over the rule's views, before any class bias."""
+
+    ferplus: dict[int, np.ndarray]  # by face size
+    consensus: dict[int, np.ndarray]
+    fer2013: np.ndarray  # whole faces: where the class bias is fitted
 
 
-def fitted_bias(classifier: ExpressionClassifier, data: PublicTest, rule: SelectionRule) -> np.ndarray:
+def predicted(classifier: ExpressionClassifier, data: PublicTest, rule: SelectionRule) -> Probabilities:
+    """The model's probabilities for every face set and size the rule reads (its views set to the rule's)."""
+    classifier.card = replace(classifier.card, views=list(rule.views), class_bias=[0.0] * len(CLASSES))
+
+    def at(faces: LabelledImages, size: int) -> np.ndarray:
+        return ensemble_predict([classifier], faces.images if size == WHOLE else shrunk(faces.images, size))
+
+    return Probabilities(
+        ferplus={size: at(data.ferplus, size) for size in rule.sizes},
+        consensus={size: at(data.consensus, size) for size in rule.sizes},
+        fer2013=at(data.fer2013, WHOLE),
+    )
+
+
+def fitted_bias(probabilities: Probabilities, data: PublicTest) -> np.ndarray:
     """The class bias `engage evaluate --split val --fit-bias` chooses: whole faces, FER+ and FER2013 labels."""
-    scored = {
-        name: (raw_probabilities(classifier, faces, (WHOLE,), rule.views)[WHOLE], faces.labels)
-        for name, faces in (("ferplus", data.ferplus), ("fer2013", data.fer2013))
+    return fit_class_bias(
+        {
+            "ferplus": (probabilities.ferplus[WHOLE], data.ferplus.labels),
+            "fer2013": (probabilities.fer2013, data.fer2013.labels),
+        }
+    )
+
+
+def score(probabilities: Probabilities, data: PublicTest, bias: np.ndarray) -> dict[int, Scores]:
+    """FER+ and consensus metrics at every size, with the class bias applied."""
+
+    def scored(p: np.ndarray, faces: LabelledImages) -> Metrics:
+        return metrics(faces.labels, with_class_bias(p, list(bias)).argmax(axis=1))
+
+    return {
+        size: Scores(scored(probabilities.ferplus[size], data.ferplus), scored(p, data.consensus))
+        for size, p in probabilities.consensus.items()
     }
-    return fit_class_bias(scored)
-
-
-def score(
-    classifier: ExpressionClassifier, data: PublicTest, rule: SelectionRule, bias: np.ndarray
-) -> dict[int, Scores]:
-    """FER+ and consensus metrics at every size the rule reads, the model's views set to the rule's."""
-    results = {}
-    ferplus = raw_probabilities(classifier, data.ferplus, rule.sizes, rule.views)
-    consensus = raw_probabilities(classifier, data.consensus, rule.sizes, rule.views)
-    for size in rule.sizes:
-        results[size] = Scores(
-            ferplus=metrics(data.ferplus.labels, with_class_bias(ferplus[size], list(bias)).argmax(axis=1)),
-            consensus=metrics(data.consensus.labels, with_class_bias(consensus[size], list(bias)).argmax(axis=1)),
-        )
-    return results
 
 
 def judge(
