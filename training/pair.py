@@ -64,7 +64,7 @@ def combine_exported(paths: list[Path], out: Path) -> Path:
         raise EngageError("the models map emotions to classes differently; an ensemble needs one mapping")
     first = cards[0]
     card = ModelCard(
-        version=f"{first.version}-pair" if len(cards) == 2 else f"{first.version}-ensemble{len(cards)}",
+        version="+".join(card.version for card in cards),  # a new version, naming what it averages
         input_size=first.input_size,
         color=first.color,
         preprocessing=first.preprocessing,

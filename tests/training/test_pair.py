@@ -22,7 +22,7 @@ def test_exported_models_combine_into_one_graph_averaging_their_probabilities(tm
     first, second = (ExpressionClassifier(path).predict_inputs(faces) for path in (tiny_model, other))
     assert np.abs(first - second).max() > 0.01  # two different networks
     np.testing.assert_allclose(pair.predict_inputs(faces), (first + second) / 2, atol=1e-6)
-    assert pair.card.version == "tiny-test-pair" and pair.card.class_bias == [0.0, 0.0, 0.0]
+    assert pair.card.version == "tiny-test+tiny-test" and pair.card.class_bias == [0.0, 0.0, 0.0]
     assert [member["file"] for member in pair.card.training["members"]] == ["tiny.onnx", "other.onnx"]
 
 
