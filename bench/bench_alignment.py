@@ -1,7 +1,7 @@
 """Does landmark alignment help? PrivateTest faces pasted into scenes, found by YuNet, classified from three crops.
 
 Run: python bench/bench_alignment.py --fer2013 DATA/fer2013 [--ferplus ../shared/data/ferplus/fer2013new.csv
-     --images DATA/images] [--sizes 40:120] [--roll 15]
+     --images DATA/images] [--sizes 40:120] [--roll 15] [--split val] [--model PATH]
 Each test face is pasted once (random size in --sizes px, roll up to --roll degrees) into a 1280x720 scene of
 room-like clutter (bench/scenes.py) and detected with the default YuNet detector. Every face the detector
 finds (IoU >= 0.3) is classified by the bundled model from (1) the detector's box, (2) the landmark crop
@@ -56,20 +56,27 @@ def main() -> None:
     parser.add_argument("--images", type=Path, help="FER+ image folders")
     parser.add_argument("--sizes", default="40:120", help="face sizes in px, MIN:MAX (default 40:120)")
     parser.add_argument("--roll", type=float, default=15.0, help="largest roll in degrees (default 15)")
+    parser.add_argument(
+        "--split",
+        choices=("test", "val"),
+        default="test",
+        help="test = PrivateTest (report), val = PublicTest (choices)",
+    )
+    parser.add_argument("--model", type=Path, help="expression model (default: bundled)")
     args = parser.parse_args()
     sizes = tuple(int(v) for v in args.sizes.split(":"))
     mapping = LabelMapping()
-    label_sets = {"FER2013": load_dataset(args.fer2013, mapping).subset("test")}
+    label_sets = {"FER2013": load_dataset(args.fer2013, mapping).subset(args.split)}
     if args.ferplus:
-        label_sets["FER+ majority"] = load_dataset(args.ferplus, mapping, ferplus_images=args.images).subset("test")
-    classifier = ExpressionClassifier()
-    print(f"bundled model {classifier.version}; faces pasted at {sizes[0]}-{sizes[1]} px, roll up to {args.roll:g} deg")
+        label_sets["FER+ majority"] = load_dataset(args.ferplus, mapping, ferplus_images=args.images).subset(args.split)
+    classifier = ExpressionClassifier(args.model)
+    print(f"model {classifier.version}; faces pasted at {sizes[0]}-{sizes[1]} px, roll up to {args.roll:g} deg")
     for label_set, test in label_sets.items():
         crops = crops_of_detected_faces(test, sizes, args.roll)
         index = np.array(crops.pop("index"))
         labels = test.labels[index]
         found = f"{len(index)} of {len(test.images)} faces detected ({len(index) / len(test.images):.1%})"
-        print(f"\n{label_set} PrivateTest: {found}")
+        print(f"\n{label_set} {'PrivateTest' if args.split == 'test' else 'PublicTest'}: {found}")
         print(f"{'crop':26s} {'accuracy':>8s} {'balanced':>9s} " + " ".join(f"{c:>8s}" for c in CLASSES))
         print(report("48x48 original (reference)", labels, classifier.predict(list(test.images[index])).argmax(1)))
         for method, faces in crops.items():
