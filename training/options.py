@@ -226,6 +226,11 @@ def run_select(args: argparse.Namespace) -> int:
         f"verdict: {'the candidate ships' if verdict.ships else 'the incumbent stays'}; the candidate's fitted class "
         f"bias {dict(zip(CLASSES, verdict.candidate_bias, strict=True))}"
     )
+    if verdict.ships:
+        print(
+            "to ship it: copy it and its card over monitor/models/default.*, then `engage evaluate --split val "
+            "--fit-bias` and `engage evaluate --update-card` (README, Model)"
+        )
     out = args.out or args.candidate.with_name("selection.json")
     record = {
         "rule": asdict(rule),
