@@ -43,13 +43,20 @@ def runtime_crop(detector: YuNetDetector, face: np.ndarray) -> np.ndarray | None
     return cv2.resize(crop, face.shape[::-1], interpolation=cv2.INTER_AREA)
 
 
-def align_dataset(data: LabelledImages, detector: YuNetDetector | None = None) -> LabelledImages:
-    """Every face replaced by its runtime crop where the detector finds it (the rest unchanged)."""
-    detector = detector or YuNetDetector(min_score=MIN_SCORE)
-    images, aligned = data.images.copy(), 0
-    for index, face in enumerate(data.images):
-        crop = runtime_crop(detector, face)
-        if crop is not None:
-            images[index], aligned = crop, aligned + 1
-    source = f"{data.source} (runtime crops of {aligned} of {len(images)} faces)"
-    return replace(data, source=source, images=images)
+_aligned: dict[str, LabelledImages] = {}  # by the faces' fingerprint: a staged run aligns its data once
+
+
+def align_dataset(data: LabelledImages) -> LabelledImages:
+    """Every face replaced by its runtime crop where the detector finds it (the rest unchanged); the same faces
+    again in one process (the next stage of a run) come from the first call."""
+    key = data.fingerprint()
+    if key not in _aligned:
+        detector = YuNetDetector(min_score=MIN_SCORE)
+        images, aligned = data.images.copy(), 0
+        for index, face in enumerate(data.images):
+            crop = runtime_crop(detector, face)
+            if crop is not None:
+                images[index], aligned = crop, aligned + 1
+        source = f"{data.source} (runtime crops of {aligned} of {len(images)} faces)"
+        _aligned[key] = replace(data, source=source, images=images)
+    return _aligned[key]

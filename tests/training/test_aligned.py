@@ -40,6 +40,7 @@ def test_a_dataset_keeps_the_faces_the_detector_misses_and_says_how_many_it_refr
     assert aligned.source == "faces (runtime crops of 1 of 2 faces)"
     assert difference(aligned.images[0], images[0]) > 5 and np.array_equal(aligned.images[1], noise)
     assert np.array_equal(aligned.targets, data.targets) and np.array_equal(data.images, images)  # a copy
+    assert align_dataset(data) is aligned  # the next stage of a run aligns nothing again
 
 
 def test_align_refuses_options_that_match_faces_by_their_pixels(tmp_path):
