@@ -83,7 +83,18 @@ class TrainConfig:
     mixup: float = option(0.0, "mixup Beta(a, a) parameter, e.g. 0.2 (0 = off)")
     ema: float = option(0.0, "validate and export an EMA of the weights, e.g. 0.999 (0 = off)")
     erase: float = option(0.0, "random erasing: share of faces given a noise patch (0 = off)")
-    shrink: float = option(0.0, "share of faces shrunk to 20-40 px and upscaled back, as back-row faces look (0 = off)")
+    shrink: float = option(
+        0.0,
+        "share of faces shrunk to --shrink-smallest to --shrink-largest px and upscaled back, as back-row faces "
+        "look (0 = off)",
+    )
+    shrink_smallest: int = option(20, "the smallest side in px a face is shrunk to (8-48)")
+    shrink_largest: int = option(40, "the largest side in px a face is shrunk to (8-48)")
+    validate_size: int | None = option(
+        None,
+        "keep the epoch that classifies the validation faces best when shrunk to this many px, as the run's target "
+        "faces look (8-48; default: the whole faces)",
+    )
     shrink_jpeg: int = option(
         0, "JPEG-compress the shrunk faces at a random quality from this to 95, as a webcam frame (0 = off)"
     )
@@ -123,6 +134,13 @@ class TrainConfig:
             raise EngageError(
                 f"--shrink-jpeg {self.shrink_jpeg}: give a JPEG quality in [1, 95], e.g. 40, or 0 for none"
             )
+        if not 8 <= self.shrink_smallest <= self.shrink_largest <= 48:
+            raise EngageError(
+                f"--shrink-smallest {self.shrink_smallest} --shrink-largest {self.shrink_largest}: give 8 <= smallest "
+                "<= largest <= 48 px (FER faces are 48 px)"
+            )
+        if self.validate_size is not None and not 8 <= self.validate_size <= 48:
+            raise EngageError(f"--validate-size {self.validate_size}: give 8-48 px (FER faces are 48 px)")
         if self.shrink_jpeg and not self.shrink:
             raise EngageError("--shrink-jpeg compresses the shrunk faces; give --shrink too")
 

@@ -8,7 +8,7 @@ import keras
 import numpy as np
 
 from monitor.core import CLASSES
-from training.augment import augment, mixup, resize_all, sample_weights, shrink
+from training.augment import augment, mixup, resize_all, sample_weights, shrink, shrunk
 from training.config import TrainConfig
 from training.data import LabelledImages, load_dataset
 from training.labels import LabelMapping
@@ -48,7 +48,14 @@ class TrainingBatches(keras.utils.PyDataset):
         x = augment(self.x[chosen].astype(np.float32), rng, self.config.erase)
         y, w = self.y[chosen], self.w[chosen]
         if self.config.shrink:
-            x = shrink(x, rng, self.config.shrink, self.config.shrink_jpeg)
+            x = shrink(
+                x,
+                rng,
+                self.config.shrink,
+                self.config.shrink_jpeg,
+                self.config.shrink_smallest,
+                self.config.shrink_largest,
+            )
         if self.config.mixup:
             x, y, w = mixup(x, y, w, rng, self.config.mixup)
         return x.astype(np.float32), y, w
@@ -59,8 +66,9 @@ class TrainingBatches(keras.utils.PyDataset):
 
 
 def validation_arrays(val: LabelledImages, config: TrainConfig) -> tuple[np.ndarray, np.ndarray]:
-    """The validation faces at the model's size and their targets."""
-    return resize_all(val.images, config.input_size).astype(np.float32), head_targets(val, config.head)
+    """The validation faces at the model's size (shrunk to `validate_size` first, if set) and their targets."""
+    faces = shrunk(val.images, config.validate_size) if config.validate_size else val.images
+    return resize_all(faces, config.input_size).astype(np.float32), head_targets(val, config.head)
 
 
 def load_training_data(config: TrainConfig) -> tuple[LabelledImages, LabelledImages, list[dict]]:

@@ -143,11 +143,6 @@ def ensemble_predict(classifiers: list[ExpressionClassifier], images: np.ndarray
     return np.mean([predict(c, images) for c in classifiers], axis=0)
 
 
-def shrunk(images: np.ndarray, size: int) -> np.ndarray:
-    """Faces downscaled to size x size (INTER_AREA), as the camera sees a face that small; the model upscales them."""
-    return np.stack([cv2.resize(image, (size, size), interpolation=cv2.INTER_AREA) for image in images])
-
-
 def bias_grid(limit: float = 1.5, step: float = 0.05) -> list[np.ndarray]:
     """Every log-probability offset per class (positive fixed at 0) from -limit to limit in steps of `step`."""
     offsets = np.round(np.arange(-limit, limit + step / 2, step), 6)

@@ -274,6 +274,7 @@ def print_tradeoff(cls: str, split_name: str, points: list[TradeoffPoint]) -> No
 def run_evaluate(args: argparse.Namespace) -> int:
     from monitor.perception.model import ExpressionClassifier, ModelCard, card_path_for, with_class_bias
     from monitor.perception.views import parse_views
+    from training.augment import shrunk
     from training.data import load_dataset
     from training.evaluate import (
         compare_labels,
@@ -281,7 +282,6 @@ def run_evaluate(args: argparse.Namespace) -> int:
         fit_class_bias,
         metrics,
         recall_tradeoff,
-        shrunk,
         write_report,
     )
     from training.labels import LabelMapping

@@ -8,8 +8,9 @@ import numpy as np
 
 from monitor.core import CLASSES
 from monitor.perception.model import ExpressionClassifier, with_class_bias
+from training.augment import shrunk
 from training.data import LabelledImages
-from training.evaluate import Metrics, ensemble_predict, fit_class_bias, metrics, shrunk
+from training.evaluate import Metrics, ensemble_predict, fit_class_bias, metrics
 
 WHOLE = 48  # FER faces are 48x48: "whole" is the face as labelled
 

@@ -17,7 +17,9 @@ from monitor.errors import EngageError
 from monitor.perception.model import ExpressionClassifier
 from tests.training.fer_fixtures import write_fer2013_csv, write_ferplus, write_image_folders
 from training.augment import augment, mixup, shrink
+from training.config import TrainConfig
 from training.data import load_dataset
+from training.datasets import validation_arrays
 from training.distil import distil, load_teachers
 from training.evaluate import predict
 from training.labels import LabelMapping
@@ -272,6 +274,26 @@ def test_shrinking_blurs_that_share_of_faces_and_keeps_the_rest():
     assert not shrunk(0.0).any() and shrunk(1.0).all() and 0.4 < shrunk(0.5).mean() < 0.6
 
 
+def test_shrinking_draws_the_face_size_from_the_range_given():
+    faces = np.random.default_rng(6).uniform(0, 255, (2, 48, 48, 1)).astype(np.float32)
+
+    def detail(smallest: int, largest: int) -> float:
+        x = shrink(faces, np.random.default_rng(7), 1.0, smallest=smallest, largest=largest)
+        return float(np.abs(np.diff(x, axis=2)).mean())
+
+    assert detail(12, 12) < detail(24, 24) < detail(40, 40)  # a smaller face keeps less detail
+    assert detail(16, 32) <= detail(32, 32)
+
+
+def test_validation_faces_are_shrunk_to_the_validate_size_and_keep_their_targets(tmp_path):
+    faces = load_dataset(write_fer2013_csv(tmp_path / "fer2013.csv"), LabelMapping()).subset("val")
+    whole, targets = validation_arrays(faces, TrainConfig(input_size=48))
+    small, small_targets = validation_arrays(faces, TrainConfig(input_size=48, validate_size=12))
+    assert whole.shape == small.shape == (len(faces.images), 48, 48, 1)
+    assert np.array_equal(targets, small_targets)
+    assert np.abs(np.diff(small, axis=2)).mean() < 0.7 * np.abs(np.diff(whole, axis=2)).mean()  # detail lost
+
+
 def test_jpeg_noise_on_shrunk_faces_changes_them_by_a_compression_error():
     y = np.linspace(0, 255, 48, dtype=np.float32)
     faces = np.broadcast_to((y[:, None] + y[None, :])[None, :, :, None] / 2, (8, 48, 48, 1)).copy()
@@ -297,6 +319,10 @@ def test_out_of_range_options_are_exit_2_before_any_data_is_read(tmp_path, capsy
     run = ["train", "--data", str(data), "--out", str(tmp_path / "run")]
     assert main([*run, "--shrink", "0.3", "--shrink-jpeg", "99"]) == 2
     assert "--shrink-jpeg 99: give a JPEG quality in [1, 95]" in capsys.readouterr().err
+    assert main([*run, "--shrink", "0.3", "--shrink-smallest", "30", "--shrink-largest", "20"]) == 2
+    assert "--shrink-smallest 30 --shrink-largest 20: give 8 <= smallest <= largest <= 48" in capsys.readouterr().err
+    assert main([*run, "--validate-size", "64"]) == 2
+    assert "--validate-size 64: give 8-48 px" in capsys.readouterr().err
     assert main([*run, "--shrink-jpeg", "40"]) == 2
     assert "--shrink-jpeg compresses the shrunk faces; give --shrink too" in capsys.readouterr().err
     teacher = [*run, "--teacher", "absent.onnx"]
