@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from dataclasses import asdict, dataclass, replace
@@ -159,6 +160,32 @@ def fit_class_bias(scored: dict[str, Scored]) -> np.ndarray:
         return round(float(balanced), 9), -float(np.abs(bias).sum())
 
     return max(bias_grid(), key=score)
+
+
+def weight_grid(members: int, step: float = 0.05) -> list[np.ndarray]:
+    """Every weighting of the members in steps of `step` (rows summing to 1), the equal one first."""
+    parts = round(1 / step)
+    grid = [np.array(c) / parts for c in itertools.product(range(parts + 1), repeat=members) if sum(c) == parts]
+    return [np.full(members, 1 / members), *grid]
+
+
+def fit_member_weights(by_side: dict[int, Scored]) -> dict[str, list[float]]:
+    """Each face side's member weights that maximise the balanced accuracy of the weighed probabilities there, given
+    (per-member probabilities (N, members, classes), labels) at each side; ties go to the smaller log loss, then to
+    the equal weighting."""
+    fitted = {}
+    for side, (probabilities, labels) in sorted(by_side.items()):
+
+        def score(
+            weights: np.ndarray, probabilities: np.ndarray = probabilities, labels: np.ndarray = labels
+        ) -> tuple[float, float]:
+            weighed = np.einsum("nmc,m->nc", probabilities, weights)
+            log_loss = -log_probabilities(weighed)[np.arange(len(labels)), labels].mean()
+            return round(metrics(labels, weighed.argmax(axis=1)).balanced_accuracy, 9), -round(float(log_loss), 9)
+
+        best = max(weight_grid(probabilities.shape[1]), key=score)
+        fitted[str(side)] = [round(float(w), 4) for w in best]
+    return fitted
 
 
 @dataclass(frozen=True)

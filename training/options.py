@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import copy
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -11,10 +12,23 @@ from monitor.core import CLASSES
 from monitor.errors import EngageError
 
 if TYPE_CHECKING:
+    from monitor.perception.model import ExpressionClassifier
     from training.config import TrainConfig
+    from training.data import LabelledImages
     from training.evaluate import Metrics, TradeoffPoint
 
 TRADEOFF_FLOORS = (0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8)
+
+
+def face_sides(text: str) -> list[int]:
+    """`--by-size`: two or more distinct face sides in px, 8-48 (FER faces are 48 px), comma-separated."""
+    try:
+        sides = sorted({int(part) for part in text.split(",")})
+    except ValueError:
+        sides = []
+    if len(sides) < 2 or not all(8 <= side <= 48 for side in sides):
+        raise EngageError(f"--by-size {text}: give two or more face sides in px, 8-48, e.g. 16,24,32,48")
+    return sides
 
 
 def add_options(parser: argparse.ArgumentParser, command: str) -> None:
@@ -51,6 +65,12 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             "(the bundled one too; no TensorFlow needed)",
         )
         parser.add_argument("--out", type=Path, required=True, help="folder for the combined model and its card")
+        parser.add_argument(
+            "--by-size",
+            metavar="PX,PX,...",
+            help="exported models only: weigh the members by the face's size, at these sides in px (e.g. 16,24,32,48; "
+            "`engage evaluate --split val --fit-bias` fits each side's weights on PublicTest)",
+        )
     elif command == "select":
         parser.add_argument("candidate", type=Path, metavar="MODEL.onnx", help="a trained model (its card beside it)")
         parser.add_argument(
@@ -152,10 +172,12 @@ def run_combine(args: argparse.Namespace) -> int:
     exported = [path.suffix == ".onnx" for path in args.runs]
     if any(exported) and not all(exported):
         raise EngageError("combine either training runs or exported .onnx models, not both")
+    if args.by_size and not all(exported):
+        raise EngageError("--by-size weighs exported .onnx models; export the runs first")
     if all(exported):
         from training.pair import combine_exported
 
-        model = combine_exported(args.runs, args.out)
+        model = combine_exported(args.runs, args.out, face_sides(args.by_size) if args.by_size else None)
         print(
             f"model written to {model} (+ {model.with_suffix('.json').name}); choose its class bias with "
             f"engage evaluate --model {model} --split val --fit-bias"
@@ -271,6 +293,23 @@ def print_tradeoff(cls: str, split_name: str, points: list[TradeoffPoint]) -> No
         print(line + f"{point.accuracy:.4f} (smallest FER+ recall {point.smallest_recall:.3f}; bias {bias})")
 
 
+def fitted_member_weights(classifier: ExpressionClassifier, faces: LabelledImages) -> dict[str, list[float]]:
+    """The member weights at each side the classifier's card names, fitted on these faces shrunk to that side."""
+    from training.augment import shrunk
+    from training.evaluate import fit_member_weights, predict
+
+    sides = [int(side) for side in classifier.card.member_weights]
+    by_member = replace(classifier.card, member_weights={}, class_bias=[0.0] * len(CLASSES))
+    member_classifier = copy.copy(classifier)
+    member_classifier.card = by_member  # predictions stay per member: (N, members, classes)
+    return fit_member_weights(
+        {
+            side: (predict(member_classifier, faces.images if side >= 48 else shrunk(faces.images, side)), faces.labels)
+            for side in sides
+        }
+    )
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
     from monitor.perception.model import ExpressionClassifier, ModelCard, card_path_for, with_class_bias
     from monitor.perception.views import parse_views
@@ -326,6 +365,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
         agreements[f"label_agreement_{split_name}"] = agreement
         if consensus is not None:
             tests["consensus"] = consensus
+    if args.fit_bias and classifier.card.member_weights:  # the members' weights first: the bias is fitted on them
+        if "ferplus" not in tests:
+            raise EngageError("--fit-bias weighs this model's members on FER+ faces: give --ferplus")
+        classifier.card = replace(classifier.card, member_weights=fitted_member_weights(classifier, tests["ferplus"]))
+        print(f"member weights chosen on ferplus_{split_name} by face side: {classifier.card.member_weights}")
     suffix = f"_{args.face_size}px" if args.face_size else ""
     scored = {}
     for name, test in tests.items():
@@ -355,8 +399,9 @@ def run_evaluate(args: argparse.Namespace) -> int:
         card_path = card_path_for(classifier.model_path)
         card = ModelCard.read(card_path)  # as on disk: only the bias changes
         card.class_bias = [round(float(b), 4) for b in bias]
+        card.member_weights = classifier.card.member_weights
         card.write(card_path)
-        print(f"class_bias written into {card_path}")
+        print(f"class_bias{' and member_weights' if card.member_weights else ''} written into {card_path}")
     for agreement in agreements.values():
         print(
             f"FER2013 and FER+ labels agree on {agreement.agreement:.4f} of the {agreement.shared} faces in both, "

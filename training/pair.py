@@ -14,8 +14,9 @@ from monitor.perception.model import ModelCard, card_path_for
 INPUT, OUTPUT = "face", "expression"
 
 
-def merged_graph(paths: list[Path]) -> object:
-    """One onnx.ModelProto feeding `INPUT` to every member and averaging their single outputs into `OUTPUT`."""
+def merged_graph(paths: list[Path], by_member: bool = False) -> object:
+    """One onnx.ModelProto feeding `INPUT` to every member and averaging their single outputs into `OUTPUT`, or
+    with `by_member` stacking them there, shape (n, members, classes), for the runtime to weigh."""
     import onnx
     from onnx import compose, helper
 
@@ -34,8 +35,16 @@ def merged_graph(paths: list[Path]) -> object:
         for opset in member.opset_import:
             opsets[opset.domain] = max(opsets.get(opset.domain, 0), opset.version)
     face = helper.make_value_info(INPUT, members[0].graph.input[0].type)
-    result = helper.make_value_info(OUTPUT, members[0].graph.output[0].type)
-    nodes.append(helper.make_node("Mean", outputs, [OUTPUT], name="average"))
+    if by_member:
+        axis = helper.make_tensor("member_axis", onnx.TensorProto.INT64, [1], [1])
+        initializers.append(axis)
+        nodes += [helper.make_node("Unsqueeze", [name, axis.name], [f"{name}/one"]) for name in outputs]
+        nodes.append(helper.make_node("Concat", [f"{name}/one" for name in outputs], [OUTPUT], axis=1, name="stack"))
+        classes = members[0].graph.output[0].type.tensor_type.shape.dim[1].dim_value
+        result = helper.make_tensor_value_info(OUTPUT, onnx.TensorProto.FLOAT, ["n", len(members), classes])
+    else:
+        result = helper.make_value_info(OUTPUT, members[0].graph.output[0].type)
+        nodes.append(helper.make_node("Mean", outputs, [OUTPUT], name="average"))
     graph = helper.make_graph(nodes, f"average_of_{len(members)}", [face], [result], initializers)
     model = helper.make_model(
         graph,
@@ -47,9 +56,10 @@ def merged_graph(paths: list[Path]) -> object:
     return model
 
 
-def combine_exported(paths: list[Path], out: Path) -> Path:
+def combine_exported(paths: list[Path], out: Path, sizes: list[int] | None = None) -> Path:
     """Write `out`/model.onnx averaging the exported models, and its card (views of the first, no class bias:
-    `engage evaluate --split val --fit-bias` chooses the pair's)."""
+    `engage evaluate --split val --fit-bias` chooses the pair's). With `sizes` (face sides in px) the model gives
+    each member's probabilities and its card weighs them by the face's size, equally until `--fit-bias` fits them."""
     import onnx
 
     if len(paths) < 2:
@@ -72,6 +82,7 @@ def combine_exported(paths: list[Path], out: Path) -> Path:
         architecture=f"average of {len(cards)} exported models: " + "; ".join(c.architecture for c in cards),
         quantization="+".join(sorted({c.quantization for c in cards})),
         views=first.views,
+        member_weights={str(side): [round(1 / len(paths), 4)] * len(paths) for side in sorted(sizes or [])},
         training={
             "members": [
                 {"file": path.name, "version": c.version} | c.training for path, c in zip(paths, cards, strict=True)
@@ -80,6 +91,6 @@ def combine_exported(paths: list[Path], out: Path) -> Path:
     )
     out.mkdir(parents=True, exist_ok=True)
     model_path = out / "model.onnx"
-    onnx.save(merged_graph(paths), str(model_path))
+    onnx.save(merged_graph(paths, by_member=bool(sizes)), str(model_path))
     card.write(card_path_for(model_path))
     return model_path

@@ -33,6 +33,9 @@ class ModelCard:
     quantization: str = "float32"
     views: list[str] = field(default_factory=lambda: ["full"])  # test-time views averaged (monitor.perception.views)
     class_bias: list[float] = field(default_factory=lambda: [0.0] * len(CLASSES))  # log-probability offsets
+    # a model of several members that gives each member's probabilities: each member's weight by the face's side in
+    # px (keys), linear between two sides and the nearest side's beyond them; empty: the model gives one average
+    member_weights: dict[str, list[float]] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
     metrics: dict[str, Any] = field(default_factory=dict)
@@ -69,12 +72,48 @@ class ModelCard:
             raise EngageError(f"model card {path}: class_bias must be {len(CLASSES)} numbers, got {card.class_bias}")
         try:
             parse_views(card.views)
+            card.weighing()
         except EngageError as exc:
             raise EngageError(f"model card {path}: {exc}") from None
         return card
 
+    def weighing(self) -> MemberWeights | None:
+        """The members' weights by face size, checked; None for a model that averages its members itself."""
+        if not self.member_weights:
+            return None
+        try:
+            sides = [int(side) for side in self.member_weights]
+        except ValueError:
+            raise EngageError(f"member_weights: sizes must be whole px, got {list(self.member_weights)}") from None
+        rows = list(self.member_weights.values())
+        if (
+            len({len(row) for row in rows}) != 1
+            or len(rows[0]) < 2
+            or any(min(row) < 0 or sum(row) <= 0 for row in rows)
+        ):
+            raise EngageError("member_weights: one list per size of >= 2 weights >= 0 (not all 0), as many each")
+        weights = np.array(rows, dtype=np.float32)
+        order = np.argsort(sides)
+        return MemberWeights(np.array(sides, dtype=np.float32)[order], weights[order] / weights[order].sum(1)[:, None])
+
     def write(self, path: Path) -> None:
         path.write_text(json.dumps(asdict(self), indent=2, default=str) + "\n")
+
+
+@dataclass(frozen=True)
+class MemberWeights:
+    """Each member's weight at some face sides (px), rows summing to 1, and interpolated between them."""
+
+    sides: np.ndarray  # (S,) ascending
+    weights: np.ndarray  # (S, members)
+
+    @property
+    def members(self) -> int:
+        return self.weights.shape[1]
+
+    def at(self, sides: np.ndarray) -> np.ndarray:
+        """The weights for faces of these sides, shape (len(sides), members)."""
+        return np.stack([np.interp(sides, self.sides, column) for column in self.weights.T], axis=1)
 
 
 def _is_a(value: Any, kind: Any) -> bool:
@@ -160,15 +199,22 @@ class ExpressionClassifier:
                 f"model {self.model_path} input {self._input.shape} {self._input.type} does not match its card "
                 f"{expected} float"
             )
+        weighing = self.card.weighing()
+        outputs = (weighing.members, len(CLASSES)) if weighing else (len(CLASSES),)
+        if tuple(self._session.get_outputs()[0].shape[1:]) != outputs:
+            raise EngageError(
+                f"model {self.model_path} output {self._session.get_outputs()[0].shape} does not match its card "
+                f"(per face: {outputs})"
+            )
 
     @property
     def version(self) -> str:
         return self.card.version
 
     def predict(self, crops: list[np.ndarray], view: int | None = None) -> np.ndarray:
-        """Class probabilities averaged over the card's views and shifted by its class bias, shape (len(crops), 3),
-        from one model call; with `view`, from that one view alone (its index modulo the card's views), at a
-        fraction of the cost."""
+        """Class probabilities averaged over the card's views (and its members, weighed by each crop's size where the
+        card says so) and shifted by its class bias, shape (len(crops), 3), from one model call; with `view`, from
+        that one view alone (its index modulo the card's views), at a fraction of the cost."""
         if not crops:
             return np.zeros((0, len(CLASSES)), dtype=np.float32)
         views = parse_views(self.card.views)
@@ -176,7 +222,11 @@ class ExpressionClassifier:
             views = (views[view % len(views)],)
         inputs = np.stack([self._inputs(crop, views) for crop in crops])  # (crops, views, size, size, 1)
         outputs = self.predict_inputs(inputs.reshape(-1, *inputs.shape[2:]))
-        averaged = outputs.reshape(len(crops), len(views), len(CLASSES)).mean(axis=1)
+        averaged = outputs.reshape(len(crops), len(views), *outputs.shape[1:]).mean(axis=1)
+        weighing = self.card.weighing()
+        if weighing:
+            sides = np.array([min(crop.shape[:2]) for crop in crops], dtype=np.float32)
+            averaged = np.einsum("nmc,nm->nc", averaged, weighing.at(sides)).astype(np.float32)
         return with_class_bias(averaged, self.card.class_bias)
 
     def _inputs(self, crop: np.ndarray, views: tuple[View, ...]) -> np.ndarray:
@@ -186,6 +236,7 @@ class ExpressionClassifier:
         return np.stack([resized(view.of(crop), self.card.input_size) for view in views]).astype(np.float32)[..., None]
 
     def predict_inputs(self, batch: np.ndarray) -> np.ndarray:
-        """Probabilities for model inputs of shape (n, size, size, 1), one row each (no view averaging)."""
+        """Probabilities for model inputs of shape (n, size, size, 1): one row each, or (n, members, 3) for a model
+        whose card weighs its members (no view averaging)."""
         (output,) = self._session.run(None, {self._input.name: batch.astype(np.float32, copy=False)})
         return output.astype(np.float32, copy=False)
