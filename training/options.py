@@ -83,6 +83,12 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument("--ferplus", type=Path, required=True, help="FER+ fer2013new.csv")
         parser.add_argument("--images", type=Path, help="FER+ image root holding FER2013Valid/")
         parser.add_argument(
+            "--rule",
+            default="by-size",
+            choices=("by-size", "back-row"),
+            help="the written rule that judges: by-size (2026-12-07, in force) or back-row (2026-12-02)",
+        )
+        parser.add_argument(
             "--out", type=Path, help="where the verdict is written as JSON (default: selection.json beside MODEL)"
         )
     elif command == "convert":
@@ -212,7 +218,7 @@ def run_select(args: argparse.Namespace) -> int:
     from training.data import load_dataset
     from training.evaluate import compare_labels
     from training.labels import LabelMapping
-    from training.selection import WHOLE, PublicTest, SelectionRule, fitted_bias, judge, predicted, score
+    from training.selection import RULES, WHOLE, PublicTest, fitted_bias, judge, networks, predicted, score
 
     candidate, incumbent = ExpressionClassifier(args.candidate), ExpressionClassifier(args.incumbent)
     incumbent_bias = incumbent.card.class_bias  # as it ships; `predicted` sets the bias aside
@@ -224,14 +230,16 @@ def run_select(args: argparse.Namespace) -> int:
     consensus = compare_labels(fer2013, ferplus)[1]
     if consensus is None:
         raise EngageError(f"{args.fer2013} and {args.ferplus} share no PublicTest face: give the same faces' labels")
-    data, rule = PublicTest(ferplus, fer2013, consensus), SelectionRule()
+    data, rule = PublicTest(ferplus, fer2013, consensus), RULES[args.rule]
     candidate_p, incumbent_p = predicted(candidate, data, rule), predicted(incumbent, data, rule)
     bias = fitted_bias(candidate_p, data)
     scores = {
         "candidate": score(candidate_p, data, bias),
         "incumbent": score(incumbent_p, data, np.asarray(incumbent_bias, np.float32)),
     }
-    verdict = judge(scores["candidate"], scores["incumbent"], rule, bias)
+    cost = (networks(candidate.card), networks(incumbent.card))
+    verdict = judge(scores["candidate"], scores["incumbent"], rule, bias, cost)
+    print(f"rule written {rule.written}")
     print(f"PublicTest, int8, views {','.join(rule.views)}; each model with its class bias (the candidate's fitted)")
     for size in rule.sizes:
         for name, model in (("candidate", args.candidate), ("incumbent", incumbent.model_path)):
@@ -241,7 +249,7 @@ def run_select(args: argparse.Namespace) -> int:
     for check in verdict.checks:
         gain = check.candidate - check.incumbent
         print(
-            f"{'pass' if check.passed else 'FAIL'}  {check.what}: {check.candidate:.4f} against {check.incumbent:.4f} "
+            f"{'pass' if check.passed else 'FAIL'}  {check.what}: {check.candidate:.4g} against {check.incumbent:.4g} "
             f"({gain:+.4f}, needs {check.needed:+.4f} or more)"
         )
     print(
@@ -255,7 +263,7 @@ def run_select(args: argparse.Namespace) -> int:
         )
     out = args.out or args.candidate.with_name("selection.json")
     record = {
-        "rule": asdict(rule),
+        "rule": asdict(rule) | {"name": args.rule},
         "candidate": str(args.candidate),
         "incumbent": str(incumbent.model_path),
         "ships": verdict.ships,

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from monitor.core import CLASSES
-from monitor.perception.model import ExpressionClassifier, with_class_bias
+from monitor.perception.model import ExpressionClassifier, ModelCard, with_class_bias
 from training.augment import shrunk
 from training.data import LabelledImages
 from training.evaluate import Metrics, ensemble_predict, fit_class_bias, metrics
@@ -17,16 +17,36 @@ WHOLE = 48  # FER faces are 48x48: "whole" is the face as labelled
 
 @dataclass(frozen=True)
 class SelectionRule:
-    """Written 2026-12-02, before any back-row candidate was measured; the shipped card quotes it."""
+    """A rule written before the candidates it judges were measured; the shipped card quotes the one that chose it."""
 
-    views: tuple[str, ...] = ("full", "mirror", "centre90")
-    small_faces: tuple[int, ...] = (32, 24)  # px: where the candidate must gain
-    min_gain: float = 0.02  # FER+ accuracy it must gain at each small size
+    written: str
+    small_faces: tuple[tuple[int, float], ...]  # (px, FER+ accuracy the candidate must gain there; < 0: may lose)
     max_loss: float = 0.005  # FER+ and consensus accuracy it may lose on whole faces
+    no_more_networks: bool = False  # it runs no more networks on a face than the incumbent (no higher cost)
+    views: tuple[str, ...] = ("full", "mirror", "centre90")
 
     @property
     def sizes(self) -> tuple[int, ...]:
-        return (WHOLE, *self.small_faces)
+        return (WHOLE, *(size for size, _ in self.small_faces))
+
+
+RULES = {
+    "back-row": SelectionRule(
+        "2026-12-02, before any back-row candidate was measured: +2 points at 32 and at 24 px",
+        small_faces=((32, 0.02), (24, 0.02)),
+    ),
+    "by-size": SelectionRule(
+        "2026-12-07 23:40 UTC, after the first small-face network's figures and before the second's: +1 point at "
+        "24 px, at most 0.5 lost at 32 px, no more networks a face",
+        small_faces=((32, -0.005), (24, 0.01)),
+        no_more_networks=True,
+    ),
+}
+
+
+def networks(card: ModelCard) -> int:
+    """How many networks the model runs on each face: its members, or itself alone."""
+    return max(len(card.training.get("members", [])), 1)
 
 
 @dataclass(frozen=True)
@@ -114,18 +134,18 @@ def score(probabilities: Probabilities, data: PublicTest, bias: np.ndarray) -> d
 
 
 def judge(
-    candidate: dict[int, Scores], incumbent: dict[int, Scores], rule: SelectionRule, candidate_bias: np.ndarray
+    candidate: dict[int, Scores],
+    incumbent: dict[int, Scores],
+    rule: SelectionRule,
+    candidate_bias: np.ndarray,
+    cost: tuple[int, int] = (1, 1),
 ) -> Verdict:
-    """The rule's checks: a gain of `min_gain` FER+ accuracy at each small size, a loss of at most `max_loss` FER+
-    and consensus accuracy on whole faces."""
+    """The rule's checks: FER+ accuracy at each small size gained by the rule's margin, at most `max_loss` FER+ and
+    consensus accuracy lost on whole faces, and where the rule asks, no more networks (`cost`: the candidate's and
+    the incumbent's) a face."""
     checks = [
-        Check(
-            f"FER+ accuracy at {size} px",
-            candidate[size].ferplus.accuracy,
-            incumbent[size].ferplus.accuracy,
-            rule.min_gain,
-        )
-        for size in rule.small_faces
+        Check(f"FER+ accuracy at {size} px", candidate[size].ferplus.accuracy, incumbent[size].ferplus.accuracy, gain)
+        for size, gain in rule.small_faces
     ]
     checks += [
         Check(
@@ -141,4 +161,6 @@ def judge(
             -rule.max_loss,
         ),
     ]
+    if rule.no_more_networks:
+        checks.append(Check("networks run on a face, fewer counted as gain", -cost[0], -cost[1], 0))
     return Verdict(tuple(checks), tuple(round(float(b), 4) for b in candidate_bias))

@@ -9,9 +9,9 @@ from monitor.perception.model import ModelCard, card_path_for
 from tests.training.fer_fixtures import write_ferplus, write_image_folders
 from training.evaluate import metrics
 from training.labels import LabelMapping
-from training.selection import WHOLE, Scores, SelectionRule, judge
+from training.selection import RULES, WHOLE, Scores, judge
 
-RULE = SelectionRule()
+RULE = RULES["back-row"]
 
 
 def scores(accuracy: float, consensus: float | None = None) -> Scores:
@@ -46,6 +46,21 @@ def test_a_candidate_ships_only_with_two_points_at_each_small_size_and_no_loss_o
     assert judge(by_size(0.9, 0.9, 0.9), incumbent, RULE, bias).candidate_bias == (0.0, 0.1, 0.2)
 
 
+def test_by_size_a_candidate_gains_a_point_at_24_px_loses_little_elsewhere_and_costs_no_more():
+    incumbent = by_size(0.876, 0.862, 0.828)
+
+    def verdict(cost: tuple[int, int] = (2, 2), **candidate: float) -> list[bool]:
+        return [
+            check.passed for check in judge(by_size(**candidate), incumbent, RULES["by-size"], np.zeros(3), cost).checks
+        ]
+
+    assert verdict(whole=0.871, at_32=0.857, at_24=0.838) == [True] * 5  # -0.5, -0.5, +1.0 points
+    assert verdict(whole=0.876, at_32=0.856, at_24=0.850) == [False, True, True, True, True]
+    assert verdict(whole=0.876, at_32=0.862, at_24=0.837) == [True, False, True, True, True]
+    assert verdict(whole=0.880, at_32=0.870, at_24=0.850, cost=(3, 2)) == [True] * 4 + [False]
+    assert verdict(whole=0.880, at_32=0.870, at_24=0.850, cost=(1, 2))[-1]  # cheaper passes
+
+
 def test_select_records_the_verdict_and_refuses_models_of_other_mappings(tmp_path, tiny_model, capsys):
     folders = write_image_folders(tmp_path / "fer2013")
     ferplus = write_ferplus(tmp_path / "ferplus")
@@ -65,11 +80,13 @@ def test_select_records_the_verdict_and_refuses_models_of_other_mappings(tmp_pat
         "FER+ accuracy at 24 px",
         "FER+ accuracy on whole faces",
         "consensus accuracy on whole faces",
+        "networks run on a face, fewer counted as gain",
     ]
     assert record["ships"] == all(check["passed"] for check in record["checks"])
     assert set(record["scores"]["candidate"]) == {"48", "32", "24"}
     assert record["scores"]["incumbent"]["48"]["ferplus"]["images"] == 14  # PublicTest only
     assert ("the candidate ships" if record["ships"] else "the incumbent stays") in printed
+    assert record["rule"]["name"] == "by-size" and "rule written 2026-12-07" in printed
     assert ModelCard.read(card_path_for(candidate)) == card  # judged, not changed
 
     card.mapping = {**card.mapping, "surprise": "neutral"}
