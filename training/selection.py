@@ -36,7 +36,7 @@ RULES = {
         small_faces=((32, 0.02), (24, 0.02)),
     ),
     "by-size": SelectionRule(
-        "2026-12-07 23:40 UTC, after the first small-face network's figures and before the second's: +1 point at "
+        "2026-12-07 23:30 UTC, after the first small-face network's figures and before the second's: +1 point at "
         "24 px, at most 0.5 lost at 32 px, no more networks a face",
         small_faces=((32, -0.005), (24, 0.01)),
         no_more_networks=True,
