@@ -79,7 +79,8 @@ def combine_exported(paths: list[Path], out: Path, sizes: list[int] | None = Non
         color=first.color,
         preprocessing=first.preprocessing,
         mapping=first.mapping,
-        architecture=f"average of {len(cards)} exported models: " + "; ".join(c.architecture for c in cards),
+        architecture=f"{'weighed by face size' if sizes else 'average'} of {len(cards)} exported models: "
+        + "; ".join(c.architecture for c in cards),
         quantization="+".join(sorted({c.quantization for c in cards})),
         views=first.views,
         member_weights={str(side): [round(1 / len(paths), 4)] * len(paths) for side in sorted(sizes or [])},
