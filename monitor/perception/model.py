@@ -199,13 +199,21 @@ class ExpressionClassifier:
                 f"model {self.model_path} input {self._input.shape} {self._input.type} does not match its card "
                 f"{expected} float"
             )
-        weighing = self.card.weighing()
-        outputs = (weighing.members, len(CLASSES)) if weighing else (len(CLASSES),)
+        outputs = (self._weighing.members, len(CLASSES)) if self._weighing else (len(CLASSES),)
         if tuple(self._session.get_outputs()[0].shape[1:]) != outputs:
             raise EngageError(
                 f"model {self.model_path} output {self._session.get_outputs()[0].shape} does not match its card "
                 f"(per face: {outputs})"
             )
+
+    @property
+    def card(self) -> ModelCard:
+        return self._card
+
+    @card.setter
+    def card(self, card: ModelCard) -> None:
+        """A card, and its member weights checked and read once, not on every call of `predict`."""
+        self._card, self._weighing = card, card.weighing()
 
     @property
     def version(self) -> str:
@@ -223,10 +231,9 @@ class ExpressionClassifier:
         inputs = np.stack([self._inputs(crop, views) for crop in crops])  # (crops, views, size, size, 1)
         outputs = self.predict_inputs(inputs.reshape(-1, *inputs.shape[2:]))
         averaged = outputs.reshape(len(crops), len(views), *outputs.shape[1:]).mean(axis=1)
-        weighing = self.card.weighing()
-        if weighing:
+        if self._weighing:
             sides = np.array([min(crop.shape[:2]) for crop in crops], dtype=np.float32)
-            averaged = np.einsum("nmc,nm->nc", averaged, weighing.at(sides)).astype(np.float32)
+            averaged = np.einsum("nmc,nm->nc", averaged, self._weighing.at(sides)).astype(np.float32)
         return with_class_bias(averaged, self.card.class_bias)
 
     def _inputs(self, crop: np.ndarray, views: tuple[View, ...]) -> np.ndarray:

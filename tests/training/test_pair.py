@@ -7,6 +7,7 @@ import pytest
 from engage.cli import main
 from monitor.errors import EngageError
 from monitor.perception.model import ExpressionClassifier, ModelCard, card_path_for
+from tests.training.fer_fixtures import write_ferplus, write_image_folders
 from training.evaluate import fit_member_weights
 from training.export import export_onnx
 from training.model import build_model
@@ -60,6 +61,15 @@ def test_combined_by_size_the_runtime_weighs_each_member_by_the_face_size(tmp_pa
     np.testing.assert_allclose(
         ExpressionClassifier(model).predict_inputs(faces), np.stack([first, second], 1), atol=1e-6
     )
+
+    ferplus = write_ferplus(tmp_path / "ferplus")
+    evaluate = ["evaluate", "--model", str(model), "--split", "val", "--fit-bias", "--out", str(tmp_path / "report")]
+    assert main([*evaluate, "--fer2013", str(write_image_folders(tmp_path / "fer2013"))]) == 2
+    assert "--fit-bias weighs this model's members on FER+ faces: give --ferplus" in capsys.readouterr().err
+    assert main([*evaluate, "--ferplus", str(ferplus)]) == 0
+    assert "member weights chosen on ferplus_publictest by face side" in capsys.readouterr().out
+    fitted = ModelCard.read(card_path_for(model)).member_weights
+    assert set(fitted) == {"16", "32"} and all(len(w) == 2 and abs(sum(w) - 1) < 1e-3 for w in fitted.values())
 
     card.member_weights = {"16": [1, 0], "32": [0, 1]}  # the first member for small faces, the second for large
     card.write(card_path_for(model))
