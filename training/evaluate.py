@@ -131,12 +131,15 @@ def compare_labels(first: LabelledImages, second: LabelledImages) -> tuple[Label
     return agreement, replace(first.select(agreed), source=f"{first.source} where {second.source} agrees")
 
 
-def predict(classifier: ExpressionClassifier, images: np.ndarray, batch_size: int = 256) -> np.ndarray:
-    """Probabilities for grey face images, preprocessed and averaged over views exactly as at runtime."""
-    outputs = []
-    for start in range(0, len(images), batch_size):
-        outputs.append(classifier.predict(list(images[start : start + batch_size])))
-    return np.concatenate(outputs) if outputs else np.zeros((0, len(CLASSES)), np.float32)
+def predict(
+    classifier: ExpressionClassifier, images: np.ndarray, batch_size: int = 256, by_member: bool = False
+) -> np.ndarray:
+    """Probabilities for grey face images, preprocessed and averaged over views exactly as at runtime; `by_member`:
+    every member's, shape (N, members, 3), before weighing and class bias."""
+    run = classifier.predict_members if by_member else classifier.predict
+    outputs = [run(list(images[start : start + batch_size])) for start in range(0, len(images), batch_size)]
+    empty = (0, classifier.members, len(CLASSES)) if by_member else (0, len(CLASSES))
+    return np.concatenate(outputs) if outputs else np.zeros(empty, np.float32)
 
 
 def ensemble_predict(classifiers: list[ExpressionClassifier], images: np.ndarray) -> np.ndarray:
@@ -162,17 +165,22 @@ def fit_class_bias(scored: dict[str, Scored]) -> np.ndarray:
     return max(bias_grid(), key=score)
 
 
-def weight_grid(members: int, step: float = 0.05) -> list[np.ndarray]:
-    """Every weighting of the members in steps of `step` (rows summing to 1), the equal one first."""
-    parts = round(1 / step)
-    grid = [np.array(c) / parts for c in itertools.product(range(parts + 1), repeat=members) if sum(c) == parts]
-    return [np.full(members, 1 / members), *grid]
+def weight_grid(members: int, step: float = 0.05, most: int | None = None) -> list[np.ndarray]:
+    """Every weighting of the members in steps of `step` (rows summing to 1) that weighs at most `most` of them above
+    0 (default: all), the equal one first where it may."""
+    parts, most = round(1 / step), most or members
+    grid = [
+        np.array(c) / parts
+        for c in itertools.product(range(parts + 1), repeat=members)
+        if sum(c) == parts and np.count_nonzero(c) <= most
+    ]
+    return [np.full(members, 1 / members), *grid] if most >= members else grid
 
 
-def fit_member_weights(by_side: dict[int, Scored]) -> dict[str, list[float]]:
+def fit_member_weights(by_side: dict[int, Scored], most: int | None = None) -> dict[str, list[float]]:
     """Each face side's member weights that maximise the balanced accuracy of the weighed probabilities there, given
-    (per-member probabilities (N, members, classes), labels) at each side; ties go to the smaller log loss, then to
-    the equal weighting."""
+    (per-member probabilities (N, members, classes), labels) at each side, at most `most` members run on a face;
+    ties go to the smaller log loss, then to the equal weighting."""
     fitted = {}
     for side, (probabilities, labels) in sorted(by_side.items()):
 
@@ -183,7 +191,7 @@ def fit_member_weights(by_side: dict[int, Scored]) -> dict[str, list[float]]:
             log_loss = -log_probabilities(weighed)[np.arange(len(labels)), labels].mean()
             return round(metrics(labels, weighed.argmax(axis=1)).balanced_accuracy, 9), -round(float(log_loss), 9)
 
-        best = max(weight_grid(probabilities.shape[1]), key=score)
+        best = max(weight_grid(probabilities.shape[1], most=most), key=score)
         fitted[str(side)] = [round(float(w), 4) for w in best]
     return fitted
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import copy
 from dataclasses import fields, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -125,6 +124,13 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
             action="store_true",
             help="with --split val: choose the card's class_bias for the best balanced accuracy, averaged over the "
             "label sets given, and write it into the card",
+        )
+        parser.add_argument(
+            "--networks-a-face",
+            type=int,
+            metavar="N",
+            help="with --fit-bias on a model combined --by-size: weigh at most N members above 0 at each size, so no "
+            "face runs more than N networks (default: all members may run)",
         )
         parser.add_argument(
             "--tradeoff",
@@ -301,20 +307,24 @@ def print_tradeoff(cls: str, split_name: str, points: list[TradeoffPoint]) -> No
         print(line + f"{point.accuracy:.4f} (smallest FER+ recall {point.smallest_recall:.3f}; bias {bias})")
 
 
-def fitted_member_weights(classifier: ExpressionClassifier, faces: LabelledImages) -> dict[str, list[float]]:
-    """The member weights at each side the classifier's card names, fitted on these faces shrunk to that side."""
+def fitted_member_weights(
+    classifier: ExpressionClassifier, faces: LabelledImages, most: int | None
+) -> dict[str, list[float]]:
+    """The member weights at each side the classifier's card names, fitted on these faces shrunk to that side, at
+    most `most` members run on a face (default: all)."""
     from training.augment import shrunk
     from training.evaluate import fit_member_weights, predict
 
     sides = [int(side) for side in classifier.card.member_weights]
-    by_member = replace(classifier.card, member_weights={}, class_bias=[0.0] * len(CLASSES))
-    member_classifier = copy.copy(classifier)
-    member_classifier.card = by_member  # predictions stay per member: (N, members, classes)
     return fit_member_weights(
         {
-            side: (predict(member_classifier, faces.images if side >= 48 else shrunk(faces.images, side)), faces.labels)
+            side: (
+                predict(classifier, faces.images if side >= 48 else shrunk(faces.images, side), by_member=True),
+                faces.labels,
+            )
             for side in sides
-        }
+        },
+        most,
     )
 
 
@@ -342,6 +352,10 @@ def run_evaluate(args: argparse.Namespace) -> int:
         raise EngageError("--update-card records PrivateTest metrics of whole faces only (use --split test)")
     if args.fit_bias and args.split != "val":
         raise EngageError("--fit-bias chooses the class bias on PublicTest only (use --split val)")
+    if args.networks_a_face is not None and not (args.fit_bias and classifiers[0].card.member_weights):
+        raise EngageError("--networks-a-face limits the member weights --fit-bias fits on a model combined --by-size")
+    if args.networks_a_face is not None and not 1 <= args.networks_a_face <= classifiers[0].members:
+        raise EngageError(f"--networks-a-face must be 1-{classifiers[0].members} (the model's members)")
     if args.tradeoff and not (args.fer2013 and args.ferplus):
         raise EngageError("--tradeoff weighs one label set against the other: give --fer2013 and --ferplus")
     if args.tradeoff and args.update_card:
@@ -376,7 +390,8 @@ def run_evaluate(args: argparse.Namespace) -> int:
     if args.fit_bias and classifier.card.member_weights:  # the members' weights first: the bias is fitted on them
         if "ferplus" not in tests:
             raise EngageError("--fit-bias weighs this model's members on FER+ faces: give --ferplus")
-        classifier.card = replace(classifier.card, member_weights=fitted_member_weights(classifier, tests["ferplus"]))
+        weights = fitted_member_weights(classifier, tests["ferplus"], args.networks_a_face)
+        classifier.card = replace(classifier.card, member_weights=weights)
         print(f"member weights chosen on ferplus_{split_name} by face side: {classifier.card.member_weights}")
     suffix = f"_{args.face_size}px" if args.face_size else ""
     scored = {}

@@ -1,7 +1,8 @@
-"""Exported models merged into one ONNX graph that averages their probabilities: no TensorFlow, no float weights.
+"""Exported models merged into one ONNX graph: no TensorFlow, no float weights.
 
 The shipped model exists only as its int8 file, so an ensemble with it is made from the files themselves: every
-member's graph, names prefixed, reads the one face input, and a Mean node averages their outputs.
+member's graph, names prefixed, either reads the one face input with a Mean node averaging their outputs, or keeps
+its own input and output, for a runtime that weighs the members by face size and feeds each only the faces it weighs.
 """
 
 from __future__ import annotations
@@ -15,37 +16,42 @@ INPUT, OUTPUT = "face", "expression"
 
 
 def merged_graph(paths: list[Path], by_member: bool = False) -> object:
-    """One onnx.ModelProto feeding `INPUT` to every member and averaging their single outputs into `OUTPUT`, or
-    with `by_member` stacking them there, shape (n, members, classes), for the runtime to weigh."""
+    """One onnx.ModelProto feeding `INPUT` to every member and averaging their single outputs into `OUTPUT`, or with
+    `by_member` one input and one output per member (`INPUT`0, `OUTPUT`0, ...), each with its own batch size."""
     import onnx
     from onnx import compose, helper
 
     members = [onnx.load(str(path)) for path in paths]
-    nodes, initializers, outputs, opsets = [], [], [], {}
+    nodes, initializers, inputs, outputs, opsets = [], [], [], [], {}
     for index, member in enumerate(members):
         if len(member.graph.input) != 1 or len(member.graph.output) != 1:
             raise EngageError(f"{paths[index]}: a model with one input and one output is expected")
         graph = compose.add_prefix(member, f"member{index}/").graph
-        (face,) = graph.input
-        for node in graph.node:  # every member reads the shared input
-            node.input[:] = [INPUT if name == face.name else name for name in node.input]
+        (face,), (output,) = graph.input, graph.output
+        name = INPUT + str(index) if by_member else INPUT
+        for value in (*graph.input, *graph.output, *graph.value_info) if by_member else ():
+            for dim in value.type.tensor_type.shape.dim:  # each member's batch its own size
+                if dim.dim_param:
+                    dim.dim_param = f"member{index}_{dim.dim_param}"
+        for node in graph.node:
+            node.input[:] = [name if value == face.name else value for value in node.input]
         nodes += graph.node
+        if by_member:
+            inputs.append(helper.make_value_info(name, face.type))
+            nodes.append(helper.make_node("Identity", [output.name], [OUTPUT + str(index)], name=f"output{index}"))
+            outputs.append(helper.make_value_info(OUTPUT + str(index), output.type))
+        else:
+            outputs.append(output.name)
         initializers += graph.initializer
-        outputs.append(graph.output[0].name)
         for opset in member.opset_import:
             opsets[opset.domain] = max(opsets.get(opset.domain, 0), opset.version)
-    face = helper.make_value_info(INPUT, members[0].graph.input[0].type)
-    if by_member:
-        axis = helper.make_tensor("member_axis", onnx.TensorProto.INT64, [1], [1])
-        initializers.append(axis)
-        nodes += [helper.make_node("Unsqueeze", [name, axis.name], [f"{name}/one"]) for name in outputs]
-        nodes.append(helper.make_node("Concat", [f"{name}/one" for name in outputs], [OUTPUT], axis=1, name="stack"))
-        classes = members[0].graph.output[0].type.tensor_type.shape.dim[1].dim_value
-        result = helper.make_tensor_value_info(OUTPUT, onnx.TensorProto.FLOAT, ["n", len(members), classes])
-    else:
-        result = helper.make_value_info(OUTPUT, members[0].graph.output[0].type)
+    if not by_member:
+        inputs = [helper.make_value_info(INPUT, members[0].graph.input[0].type)]
         nodes.append(helper.make_node("Mean", outputs, [OUTPUT], name="average"))
-    graph = helper.make_graph(nodes, f"average_of_{len(members)}", [face], [result], initializers)
+        outputs = [helper.make_value_info(OUTPUT, members[0].graph.output[0].type)]
+    graph = helper.make_graph(
+        nodes, f"{'members' if by_member else 'average'}_of_{len(members)}", inputs, outputs, initializers
+    )
     model = helper.make_model(
         graph,
         opset_imports=[helper.make_opsetid(domain, version) for domain, version in sorted(opsets.items())],
@@ -59,7 +65,8 @@ def merged_graph(paths: list[Path], by_member: bool = False) -> object:
 def combine_exported(paths: list[Path], out: Path, sizes: list[int] | None = None) -> Path:
     """Write `out`/model.onnx averaging the exported models, and its card (views of the first, no class bias:
     `engage evaluate --split val --fit-bias` chooses the pair's). With `sizes` (face sides in px) the model gives
-    each member's probabilities and its card weighs them by the face's size, equally until `--fit-bias` fits them."""
+    each member's probabilities from its own input and its card weighs them by the face's size, equally until
+    `--fit-bias` fits them."""
     import onnx
 
     if len(paths) < 2:

@@ -45,8 +45,9 @@ RULES = {
 
 
 def networks(card: ModelCard) -> int:
-    """How many networks the model runs on each face: its members, or itself alone."""
-    return max(len(card.training.get("members", [])), 1)
+    """The most networks the model runs on one face: the members its size weighs, all its members, or itself."""
+    weighing = card.weighing()
+    return weighing.networks if weighing else max(len(card.training.get("members", [])), 1)
 
 
 @dataclass(frozen=True)

@@ -33,8 +33,8 @@ class ModelCard:
     quantization: str = "float32"
     views: list[str] = field(default_factory=lambda: ["full"])  # test-time views averaged (monitor.perception.views)
     class_bias: list[float] = field(default_factory=lambda: [0.0] * len(CLASSES))  # log-probability offsets
-    # a model of several members that gives each member's probabilities: each member's weight by the face's side in
-    # px (keys), linear between two sides and the nearest side's beyond them; empty: the model gives one average
+    # a model of several members, each with its own input and output: each member's weight for the faces whose side
+    # in px is nearest each key (a member weighed 0 there is not run on them); empty: the model gives one average
     member_weights: dict[str, list[float]] = field(default_factory=dict)
     training: dict[str, Any] = field(default_factory=dict)
     data: dict[str, Any] = field(default_factory=dict)
@@ -102,7 +102,7 @@ class ModelCard:
 
 @dataclass(frozen=True)
 class MemberWeights:
-    """Each member's weight at some face sides (px), rows summing to 1, and interpolated between them."""
+    """Each member's weight at some face sides (px), rows summing to 1; a face takes the nearest side's row."""
 
     sides: np.ndarray  # (S,) ascending
     weights: np.ndarray  # (S, members)
@@ -111,9 +111,16 @@ class MemberWeights:
     def members(self) -> int:
         return self.weights.shape[1]
 
+    @property
+    def networks(self) -> int:
+        """The most members run on one face: those its side weighs above 0."""
+        return int((self.weights > 0).sum(axis=1).max())
+
     def at(self, sides: np.ndarray) -> np.ndarray:
-        """The weights for faces of these sides, shape (len(sides), members)."""
-        return np.stack([np.interp(sides, self.sides, column) for column in self.weights.T], axis=1)
+        """The weights for faces of these sides, shape (len(sides), members): the nearest listed side's (midway: the
+        larger one's)."""
+        bounds = (self.sides[:-1] + self.sides[1:]) / 2
+        return self.weights[np.searchsorted(bounds, sides, side="right")]
 
 
 def _is_a(value: Any, kind: Any) -> bool:
@@ -190,21 +197,21 @@ class ExpressionClassifier:
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not self.model_path.is_file():
             raise EngageError(f"model file {self.model_path} is missing")
-        self.card = ModelCard.read(card_path_for(self.model_path))
+        card = ModelCard.read(card_path_for(self.model_path))
         self._session = _session(self.model_path, threads or min(os.cpu_count() or 1, 4))
-        self._input = self._session.get_inputs()[0]
-        expected = (self.card.input_size, self.card.input_size, 1)
-        if tuple(self._input.shape[1:]) != expected or self._input.type != "tensor(float)":
+        self._inputs = [node.name for node in self._session.get_inputs()]
+        expected = (card.input_size, card.input_size, 1)
+        for node in self._session.get_inputs():
+            if tuple(node.shape[1:]) != expected or node.type != "tensor(float)":
+                raise EngageError(
+                    f"model {self.model_path} input {node.shape} {node.type} does not match its card {expected} float"
+                )
+        if any(tuple(node.shape[1:]) != (len(CLASSES),) for node in self._session.get_outputs()):
             raise EngageError(
-                f"model {self.model_path} input {self._input.shape} {self._input.type} does not match its card "
-                f"{expected} float"
+                f"model {self.model_path} outputs {[node.shape for node in self._session.get_outputs()]} are not "
+                f"{len(CLASSES)} class probabilities per face"
             )
-        outputs = (self._weighing.members, len(CLASSES)) if self._weighing else (len(CLASSES),)
-        if tuple(self._session.get_outputs()[0].shape[1:]) != outputs:
-            raise EngageError(
-                f"model {self.model_path} output {self._session.get_outputs()[0].shape} does not match its card "
-                f"(per face: {outputs})"
-            )
+        self.card = card
 
     @property
     def card(self) -> ModelCard:
@@ -212,38 +219,72 @@ class ExpressionClassifier:
 
     @card.setter
     def card(self, card: ModelCard) -> None:
-        """A card, and its member weights checked and read once, not on every call of `predict`."""
-        self._card, self._weighing = card, card.weighing()
+        """A card, its member weights checked against the model's members and read once, not on every `predict`."""
+        weighing = card.weighing()
+        if (weighing.members if weighing else 1) != len(self._inputs):
+            raise EngageError(
+                f"model {self.model_path} has {len(self._inputs)} member(s), each with its own input; its card weighs "
+                f"{weighing.members if weighing else 1}"
+            )
+        self._card, self._weighing = card, weighing
 
     @property
     def version(self) -> str:
         return self.card.version
 
+    @property
+    def members(self) -> int:
+        return len(self._inputs)
+
     def predict(self, crops: list[np.ndarray], view: int | None = None) -> np.ndarray:
         """Class probabilities averaged over the card's views (and its members, weighed by each crop's size where the
-        card says so) and shifted by its class bias, shape (len(crops), 3), from one model call; with `view`, from
-        that one view alone (its index modulo the card's views), at a fraction of the cost."""
+        card says so, each member run only on the crops it weighs) and shifted by its class bias, shape
+        (len(crops), 3), from one model call; with `view`, from that one view alone (its index modulo the card's
+        views), at a fraction of the cost."""
         if not crops:
             return np.zeros((0, len(CLASSES)), dtype=np.float32)
+        inputs = self._view_inputs(crops, view)
+        if self._weighing:
+            weights = self._weighing.at(np.array([min(crop.shape[:2]) for crop in crops], dtype=np.float32))
+            probabilities = np.einsum("nmc,nm->nc", self._by_member(inputs, weights > 0), weights).astype(np.float32)
+        else:
+            probabilities = self._by_member(inputs, np.ones((len(crops), 1), bool))[:, 0]
+        return with_class_bias(probabilities, self.card.class_bias)
+
+    def predict_members(self, crops: list[np.ndarray]) -> np.ndarray:
+        """Every member's probabilities for every crop, averaged over the card's views, before any weighing or class
+        bias: shape (len(crops), members, 3), what member weights are fitted on."""
+        if not crops:
+            return np.zeros((0, self.members, len(CLASSES)), dtype=np.float32)
+        return self._by_member(self._view_inputs(crops, None), np.ones((len(crops), self.members), bool))
+
+    def _view_inputs(self, crops: list[np.ndarray], view: int | None) -> np.ndarray:
+        """The crops' views as model inputs, shape (crops, views, size, size, 1): the card's views, or one of them."""
         views = parse_views(self.card.views)
         if view is not None:
             views = (views[view % len(views)],)
-        inputs = np.stack([self._inputs(crop, views) for crop in crops])  # (crops, views, size, size, 1)
-        outputs = self.predict_inputs(inputs.reshape(-1, *inputs.shape[2:]))
-        averaged = outputs.reshape(len(crops), len(views), *outputs.shape[1:]).mean(axis=1)
-        if self._weighing:
-            sides = np.array([min(crop.shape[:2]) for crop in crops], dtype=np.float32)
-            averaged = np.einsum("nmc,nm->nc", averaged, self._weighing.at(sides)).astype(np.float32)
-        return with_class_bias(averaged, self.card.class_bias)
+        return np.stack([self._crop_inputs(crop, views) for crop in crops])
 
-    def _inputs(self, crop: np.ndarray, views: tuple[View, ...]) -> np.ndarray:
+    def _crop_inputs(self, crop: np.ndarray, views: tuple[View, ...]) -> np.ndarray:
         """One crop (grey or BGR, any size) to its views as model inputs, shape (views, size, size, 1) float32."""
         if crop.ndim == 3:
             crop = cv2.cvtColor(crop, cv2.COLOR_BGRA2GRAY if crop.shape[2] == 4 else cv2.COLOR_BGR2GRAY)
         return np.stack([resized(view.of(crop), self.card.input_size) for view in views]).astype(np.float32)[..., None]
 
+    def _by_member(self, inputs: np.ndarray, runs: np.ndarray) -> np.ndarray:
+        """Each member's view-averaged probabilities, shape (crops, members, 3), from one model call that feeds each
+        member only the crops `runs` (crops, members) marks; 0 where a member did not run."""
+        crops, views = inputs.shape[:2]
+        batches = [inputs[runs[:, member]].reshape(-1, *inputs.shape[2:]) for member in range(self.members)]
+        outputs = self._session.run(None, dict(zip(self._inputs, batches, strict=True)))
+        probabilities = np.zeros((crops, self.members, len(CLASSES)), dtype=np.float32)
+        for member, output in enumerate(outputs):
+            probabilities[runs[:, member], member] = output.reshape(-1, views, len(CLASSES)).mean(axis=1)
+        return probabilities
+
     def predict_inputs(self, batch: np.ndarray) -> np.ndarray:
         """Probabilities for model inputs of shape (n, size, size, 1): one row each, or (n, members, 3) for a model
-        whose card weighs its members (no view averaging)."""
-        (output,) = self._session.run(None, {self._input.name: batch.astype(np.float32, copy=False)})
-        return output.astype(np.float32, copy=False)
+        of several members, every member run on every input (no view averaging)."""
+        batch = batch.astype(np.float32, copy=False)
+        outputs = self._session.run(None, dict.fromkeys(self._inputs, batch))
+        return outputs[0] if len(outputs) == 1 else np.stack(outputs, axis=1)

@@ -9,7 +9,7 @@ from monitor.perception.model import ModelCard, card_path_for
 from tests.training.fer_fixtures import write_ferplus, write_image_folders
 from training.evaluate import metrics
 from training.labels import LabelMapping
-from training.selection import RULES, WHOLE, Scores, judge
+from training.selection import RULES, WHOLE, Scores, judge, networks
 
 RULE = RULES["back-row"]
 
@@ -59,6 +59,15 @@ def test_by_size_a_candidate_gains_a_point_at_24_px_loses_little_elsewhere_and_c
     assert verdict(whole=0.876, at_32=0.862, at_24=0.837) == [True, False, True, True, True]
     assert verdict(whole=0.880, at_32=0.870, at_24=0.850, cost=(3, 2)) == [True] * 4 + [False]
     assert verdict(whole=0.880, at_32=0.870, at_24=0.850, cost=(1, 2))[-1]  # cheaper passes
+
+
+def test_a_model_weighed_by_size_costs_the_most_members_one_size_weighs(tiny_model):
+    card = ModelCard.read(card_path_for(tiny_model))
+    assert networks(card) == 1
+    card.training = {"members": [{}, {}, {}]}
+    assert networks(card) == 3  # an average runs every member
+    card.member_weights = {"16": [0, 0.3, 0.7], "32": [0.5, 0.5, 0], "48": [1, 0, 0]}
+    assert networks(card) == 2
 
 
 def test_select_records_the_verdict_and_refuses_models_of_other_mappings(tmp_path, tiny_model, capsys):
