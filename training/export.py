@@ -66,7 +66,8 @@ def convert_tflite(flatbuffer: Path, path: Path, card: ModelCard) -> Path:
 
 def export_run(config: TrainConfig, train_set: LabelledImages, fingerprints: list[dict], val_images: int) -> Path:
     """Export the run's best checkpoint as model.onnx (float32) and model-int8.onnx, each with its card."""
-    plot_history(config.out / "history.csv", config.out / "history.png")
+    validation = f"PublicTest at {config.validate_size} px" if config.validate_size else "PublicTest"
+    plot_history(config.out / "history.csv", config.out / "history.png", validation)
     card = ModelCard(
         version=f"{DEFAULT_MODEL_NAME}-{config.version}",
         input_size=config.input_size,
@@ -107,7 +108,8 @@ def best_val_accuracy(history_csv: Path) -> float:
         return max(float(row["val_accuracy"]) for row in csv.DictReader(handle))
 
 
-def plot_history(history_csv: Path, png: Path) -> None:
+def plot_history(history_csv: Path, png: Path, validation: str = "PublicTest") -> None:
+    """Loss and accuracy by epoch, training against `validation` (what the best epoch was chosen on)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -119,7 +121,7 @@ def plot_history(history_csv: Path, png: Path) -> None:
     fig, axes = plt.subplots(1, 2, figsize=(10, 4))
     for ax, metric in zip(axes, ("loss", "accuracy"), strict=True):
         ax.plot(epochs, [float(r[metric]) for r in rows], label="train")
-        ax.plot(epochs, [float(r[f"val_{metric}"]) for r in rows], label="validation (PublicTest)")
+        ax.plot(epochs, [float(r[f"val_{metric}"]) for r in rows], label=f"validation ({validation})")
         ax.set(xlabel="epoch", ylabel=metric, title=metric.capitalize())
         ax.grid(alpha=0.3)
         ax.legend()
