@@ -84,8 +84,9 @@ def add_options(parser: argparse.ArgumentParser, command: str) -> None:
         parser.add_argument(
             "--rule",
             default="by-size",
-            choices=("by-size", "back-row"),
-            help="the written rule that judges: by-size (2026-12-07, in force) or back-row (2026-12-02)",
+            choices=("by-size", "small-face-recall", "back-row"),
+            help="the written rule that judges: by-size (2026-12-07, in force), small-face-recall (2026-12-08, for "
+            "candidates meant to lift the weakest class on small faces) or back-row (2026-12-02)",
         )
         parser.add_argument(
             "--out", type=Path, help="where the verdict is written as JSON (default: selection.json beside MODEL)"

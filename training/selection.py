@@ -21,6 +21,7 @@ class SelectionRule:
 
     written: str
     small_faces: tuple[tuple[int, float], ...]  # (px, FER+ accuracy the candidate must gain there; < 0: may lose)
+    smallest_recall: tuple[tuple[int, float], ...] = ()  # (px, the smallest FER+ class recall it must gain there)
     max_loss: float = 0.005  # FER+ and consensus accuracy it may lose on whole faces
     no_more_networks: bool = False  # it runs no more networks on a face than the incumbent (no higher cost)
     views: tuple[str, ...] = ("full", "mirror", "centre90")
@@ -39,6 +40,14 @@ RULES = {
         "2026-12-07 23:30 UTC, after the first small-face network's figures and before the second's: +1 point at "
         "24 px, at most 0.5 lost at 32 px, no more networks a face",
         small_faces=((32, -0.005), (24, 0.01)),
+        no_more_networks=True,
+    ),
+    "small-face-recall": SelectionRule(
+        "2026-12-08 02:40 UTC, after the size-weighed model shipped and before the next small-face network was "
+        "trained: the smallest class recall at 24 px +1.5 points, at most 0.5 accuracy lost at 24 px, 32 px and on "
+        "whole faces, no more networks a face",
+        small_faces=((32, -0.005), (24, -0.005)),
+        smallest_recall=((24, 0.015),),
         no_more_networks=True,
     ),
 }
@@ -134,6 +143,10 @@ def score(probabilities: Probabilities, data: PublicTest, bias: np.ndarray) -> d
     }
 
 
+def smallest_recall(result: Metrics) -> float:
+    return min(scores["recall"] for scores in result.per_class.values())
+
+
 def judge(
     candidate: dict[int, Scores],
     incumbent: dict[int, Scores],
@@ -141,12 +154,22 @@ def judge(
     candidate_bias: np.ndarray,
     cost: tuple[int, int] = (1, 1),
 ) -> Verdict:
-    """The rule's checks: FER+ accuracy at each small size gained by the rule's margin, at most `max_loss` FER+ and
+    """The rule's checks: FER+ accuracy at each small size gained by the rule's margin (and where the rule says, the
+    smallest FER+ class recall there), at most `max_loss` FER+ and
     consensus accuracy lost on whole faces, and where the rule asks, no more networks (`cost`: the candidate's and
     the incumbent's) a face."""
     checks = [
         Check(f"FER+ accuracy at {size} px", candidate[size].ferplus.accuracy, incumbent[size].ferplus.accuracy, gain)
         for size, gain in rule.small_faces
+    ]
+    checks += [
+        Check(
+            f"smallest FER+ class recall at {size} px",
+            smallest_recall(candidate[size].ferplus),
+            smallest_recall(incumbent[size].ferplus),
+            gain,
+        )
+        for size, gain in rule.smallest_recall
     ]
     checks += [
         Check(

@@ -61,6 +61,31 @@ def test_by_size_a_candidate_gains_a_point_at_24_px_loses_little_elsewhere_and_c
     assert verdict(whole=0.880, at_32=0.870, at_24=0.850, cost=(1, 2))[-1]  # cheaper passes
 
 
+def test_small_face_recall_a_candidate_lifts_the_weakest_class_at_24_px_and_loses_little_accuracy():
+    labels = np.arange(1000) % 3
+
+    def scored(accuracy: float, weakest: float) -> Scores:
+        """Metrics of 1,000 faces: class 2 recalled at `weakest`, the others' misses making up the accuracy."""
+        predicted = labels.copy()
+        negatives = np.flatnonzero(labels == 2)
+        predicted[negatives[: round((1 - weakest) * len(negatives))]] = 1
+        misses = round((1 - accuracy) * 1000) - round((1 - weakest) * len(negatives))
+        predicted[np.flatnonzero(labels != 2)[:misses]] = 2
+        return Scores(ferplus=metrics(labels, predicted), consensus=metrics(labels, predicted))
+
+    incumbent = {WHOLE: scored(0.877, 0.85), 32: scored(0.865, 0.82), 24: scored(0.840, 0.768)}
+
+    def verdict(at_24: float, weakest_24: float, at_32: float = 0.865) -> list[bool]:
+        candidate = {WHOLE: scored(0.877, 0.85), 32: scored(at_32, 0.82), 24: scored(at_24, weakest_24)}
+        rule = RULES["small-face-recall"]
+        return [check.passed for check in judge(candidate, incumbent, rule, np.zeros(3), (2, 2)).checks]
+
+    assert verdict(at_24=0.835, weakest_24=0.784) == [True] * 6  # -0.5 accuracy, +1.6 of the weakest recall
+    assert verdict(at_24=0.834, weakest_24=0.800) == [True, False, True, True, True, True]
+    assert verdict(at_24=0.845, weakest_24=0.780) == [True, True, False, True, True, True]
+    assert verdict(at_24=0.845, weakest_24=0.800, at_32=0.859) == [False, True, True, True, True, True]
+
+
 def test_a_model_weighed_by_size_costs_the_most_members_one_size_weighs(tiny_model):
     card = ModelCard.read(card_path_for(tiny_model))
     assert networks(card) == 1
